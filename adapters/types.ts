@@ -1,0 +1,8 @@
+export type {
+  AdapterDeps,
+  ChannelAdapter,
+  InboundMessage,
+  IngestResult,
+  OutboundMessage,
+  SendResult,
+} from '../src/channel.ts';

@@ -1,0 +1,161 @@
+/**
+ * Web chat: citizens on the `/chat` page over the `/citizen` Socket.IO
+ * namespace. A session is a random token kept by the browser; its hash is the
+ * contact address, so a reload resumes the same conversation.
+ */
+import { and, eq, inArray } from 'drizzle-orm';
+import { z } from 'zod';
+import type { AdapterDeps, ChannelAdapter, OutboundMessage, SendResult } from '../types.ts';
+import { hashToken, randomSecret } from '../../src/auth/passwords.ts';
+import { AppError, ChannelSendError, ValidationError } from '../../src/errors.ts';
+import { rooms, type Ack, type CitizenNamespace } from '../../src/realtime/events.ts';
+import { listCitizenMessages } from '../../src/store/conversations.ts';
+import { channelLinks, contacts, conversations, messages } from '../../src/store/schema.ts';
+import { parse } from '../../src/http/validate.ts';
+import { createRateLimiter } from './rate-limit.ts';
+
+const startInput = z.object({ name: z.string().trim().max(80).optional() });
+const readInput = z.object({ id: z.number().int().positive() });
+const sinceInput = z.object({ afterId: z.number().int().min(0) });
+const typingInput = z.object({ typing: z.boolean() });
+
+async function answer<T>(ack: unknown, run: () => Promise<T>, onError: (err: unknown) => void): Promise<void> {
+  const reply = (typeof ack === 'function' ? ack : () => undefined) as Ack<T>;
+  try {
+    reply({ ok: true, data: await run() });
+  } catch (err) {
+    if (err instanceof AppError && err.status < 500) {
+      reply({ ok: false, error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } });
+    } else {
+      onError(err);
+      reply({ ok: false, error: { code: 'internal', message: 'your message could not be saved; please try again' } });
+    }
+  }
+}
+
+export function createWebchatAdapter(): ChannelAdapter {
+  let citizens: CitizenNamespace | undefined;
+
+  return {
+    channel: 'webchat',
+
+    async start(deps: AdapterDeps) {
+      const log = deps.log.child({ component: 'webchat' });
+      const [link] = await deps.db.select({ id: channelLinks.id }).from(channelLinks).where(eq(channelLinks.channel, 'webchat')).limit(1);
+      if (!link) throw new Error('no web-chat channel link; run the start-up set-up first');
+      const linkId = link.id;
+      citizens = deps.citizens;
+      const sendInput = z.object({
+        clientId: z.string().min(8).max(100),
+        text: z.string().trim().min(1, 'must not be empty').max(deps.maxMessageChars, `at most ${deps.maxMessageChars} characters`),
+      });
+      const contactId = async (address: string) => {
+        const [c] = await deps.db.select({ id: contacts.id }).from(contacts).where(and(eq(contacts.channel, 'webchat'), eq(contacts.address, address)));
+        return c?.id;
+      };
+
+      deps.citizens.use((socket, next) => {
+        const token = (socket.handshake.auth as { token?: unknown }).token;
+        if (typeof token === 'string' && token.length >= 20 && token.length <= 200) socket.data.address = hashToken(token);
+        next();
+      });
+
+      deps.citizens.on('connection', (socket) => {
+        const limiter = createRateLimiter({ perSecond: 5, burst: 20 });
+        let name: string | undefined;
+        let conversationId: string | undefined;
+        const onError = (err: unknown) => log.error({ err }, 'citizen socket handler failed');
+        if (socket.data.address) void socket.join(rooms.citizen(socket.data.address));
+        const session = () => {
+          if (!socket.data.address) throw new ValidationError('start a session first', 'session');
+          return socket.data.address;
+        };
+
+        socket.on('session:start', (input: unknown, ack: unknown) =>
+          answer(ack, async () => {
+            const i = parse(startInput, input);
+            name = i.name || undefined;
+            if (socket.data.address) throw new ValidationError('a session is already open on this connection', 'session');
+            const token = randomSecret(24);
+            socket.data.address = hashToken(token);
+            await socket.join(rooms.citizen(socket.data.address));
+            return { token };
+          }, onError),
+        );
+
+        socket.on('message:send', (input: unknown, ack: unknown) =>
+          answer(ack, async () => {
+            const address = session();
+            const i = parse(sendInput, input);
+            if (!limiter.take()) throw new AppError('rate_limited', 'too many messages; wait a moment', { status: 429 });
+            const result = await deps.receive({
+              channel: 'webchat',
+              channelLinkId: linkId,
+              from: address,
+              fromName: name,
+              channelMessageId: i.clientId,
+              text: i.text,
+              receivedAt: new Date(),
+            });
+            conversationId = result.conversationId;
+            return { id: result.messageId, conversationId: result.conversationId };
+          }, onError),
+        );
+
+        socket.on('messages:since', (input: unknown, ack: unknown) =>
+          answer(ack, async () => {
+            const i = parse(sinceInput, input);
+            const id = await contactId(session());
+            return id ? listCitizenMessages(deps.db, id, i.afterId) : [];
+          }, onError),
+        );
+
+        socket.on('message:read', (input: unknown) =>
+          void answer(undefined, async () => {
+            const i = parse(readInput, input);
+            const id = await contactId(session());
+            if (!id) return;
+            const [m] = await deps.db
+              .select({ id: messages.id })
+              .from(messages)
+              .innerJoin(conversations, eq(conversations.id, messages.conversationId))
+              .where(and(eq(messages.id, i.id), eq(conversations.contactId, id), inArray(messages.direction, ['outbound', 'system'])));
+            if (m) await deps.updateDelivery(m.id, 'delivered');
+          }, onError),
+        );
+
+        socket.on('typing', (input: unknown) =>
+          void answer(undefined, async () => {
+            const i = parse(typingInput, input);
+            session();
+            if (conversationId) deps.citizenTyping(conversationId, i.typing);
+          }, onError),
+        );
+      });
+      log.info({ linkId }, 'web chat ready');
+    },
+
+    async stop() {
+      citizens?.disconnectSockets(true);
+    },
+
+    async send(message: OutboundMessage): Promise<SendResult> {
+      if (!citizens) throw new ChannelSendError('web chat is not started', { retryable: true });
+      // The citizen's page may be closed: it fetches what it missed when it comes back.
+      citizens.to(rooms.citizen(message.to)).emit('message:new', {
+        id: message.messageId,
+        direction: message.kind === 'system' ? 'system' : 'outbound',
+        body: message.text,
+        deliveryStatus: 'sent',
+        authorName: message.authorName,
+        clientMessageId: null,
+        createdAt: new Date().toISOString(),
+      });
+      return { status: 'sent' };
+    },
+
+    agentTyping(_conversationId, to, typing, name) {
+      citizens?.to(rooms.citizen(to)).emit('typing', { typing, name });
+    },
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * The contract between the core and the channel adapters. Adapters import
+ * these types (re-exported from adapters/types.ts); the core never imports an
+ * adapter.
+ */
+import type { Express } from 'express';
+import type { Channel, DeliveryStatus } from './domain/types.ts';
+import type { Logger } from './log.ts';
+import type { Attachment, Location } from './store/schema.ts';
+import type { CitizenNamespace } from './realtime/events.ts';
+import type { Db } from './store/db.ts';
+
+/** One citizen message from any channel, normalised. */
+export interface InboundMessage {
+  channel: Channel;
+  channelLinkId: string;
+  /** Sender address: MSISDN, e-mail address, Slack user, web-chat session. */
+  from: string;
+  fromName?: string;
+  /** The channel's id for this message: the idempotency key within the link. */
+  channelMessageId: string;
+  text: string;
+  attachments?: Attachment[];
+  location?: Location;
+  receivedAt: Date;
+}
+
+export interface IngestResult {
+  conversationId: string;
+  messageId: number;
+  contactId: string;
+  /** True when the channel message id was already stored; nothing was written. */
+  duplicate: boolean;
+}
+
+/** A message for the adapter to deliver to the citizen. */
+export interface OutboundMessage {
+  messageId: number;
+  conversationId: string;
+  channel: Channel;
+  channelLinkId: string;
+  /** The contact's address on the channel. */
+  to: string;
+  text: string;
+  attachments: Attachment[];
+  /** A reply written by an agent, or a system notice (acknowledgement, closing text). */
+  kind: 'reply' | 'system';
+  /** The writing agent's display name, for channels that show it. */
+  authorName: string | null;
+}
+
+export interface SendResult {
+  status: Extract<DeliveryStatus, 'sent' | 'delivered'>;
+  channelMessageId?: string;
+}
+
+export interface AdapterDeps {
+  /** Hands a message to ingest; resolves after it is committed. */
+  receive(message: InboundMessage): Promise<IngestResult>;
+  /** Records a delivery status reported later by the channel (receipts, reads). */
+  updateDelivery(messageId: number, status: DeliveryStatus, error?: string): Promise<void>;
+  /** Tells agents in a conversation that the citizen is typing. */
+  citizenTyping(conversationId: string, typing: boolean): void;
+  db: Db;
+  app: Express;
+  citizens: CitizenNamespace;
+  log: Logger;
+  maxMessageChars: number;
+}
+
+export interface ChannelAdapter {
+  readonly channel: Channel;
+  /** Binds, logs in or mounts routes; pushes inbound messages through deps.receive. */
+  start(deps: AdapterDeps): Promise<void>;
+  /** Unbinds or drains within a deadline. */
+  stop(): Promise<void>;
+  /** Delivers one message; throws ChannelSendError with `retryable`. */
+  send(message: OutboundMessage): Promise<SendResult>;
+  /** Shows the agent typing to the citizen, where the channel can. */
+  agentTyping?(conversationId: string, to: string, typing: boolean, name: string): void;
+}

@@ -1,0 +1,150 @@
+/**
+ * The one schema for the environment. `loadConfig` validates every variable,
+ * reports all bad ones at once, and returns a frozen Config. `process.env` is
+ * read nowhere else in the service.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+import { AppError } from './errors.ts';
+
+export const PROCESS_ROLES = ['all', 'api', 'worker'] as const;
+export type ProcessRole = (typeof PROCESS_ROLES)[number];
+
+const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const url = (protocols: string[]) =>
+  z
+    .string()
+    .url()
+    .refine((v) => protocols.some((p) => v.startsWith(`${p}://`)), {
+      message: `must start with ${protocols.map((p) => `${p}://`).join(' or ')}`,
+    });
+
+const envSchema = z
+  .object({
+    DATABASE_URL: url(['postgres', 'postgresql']).optional(),
+    REDIS_URL: url(['redis', 'rediss']).optional(),
+    DATA_DIR: z.string().min(1).default('./.lifeline'),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    PORT: intFrom(0, 65535).default(8080),
+    PUBLIC_URL: z.string().url().optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LIFELINE_ROLE: z.enum(PROCESS_ROLES).default('all'),
+    QUEUE_PREFIX: z
+      .string()
+      .regex(/^[a-zA-Z0-9_-]+$/, 'letters, digits, _ and - only')
+      .default('lifeline'),
+    WORKER_CONCURRENCY: intFrom(1, 200).default(16),
+    /** BullMQ lock and stall interval: a killed worker's jobs return after about twice this. */
+    JOB_LOCK_MS: intFrom(1000, 600000).default(5000),
+    OUTBOX_SWEEP_INTERVAL_MS: intFrom(100, 3600000).default(2000),
+    /** How old an unprocessed outbox row must be before the sweeper re-enqueues it. */
+    OUTBOX_STALE_MS: intFrom(100, 3600000).default(5000),
+    OUTBOUND_ATTEMPTS: intFrom(1, 100).default(6),
+    OUTBOUND_BACKOFF_MS: intFrom(10, 600000).default(1000),
+    SESSION_TTL_HOURS: intFrom(1, 24 * 90).default(12),
+    MAX_MESSAGE_CHARS: intFrom(1, 100000).default(5000),
+    HTTP_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'like 256kb or 2mb').default('1mb'),
+    ADMIN_USERNAME: z.string().min(1).default('admin'),
+    ADMIN_PASSWORD: z.string().min(12, 'at least 12 characters').optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (Boolean(env.DATABASE_URL) !== Boolean(env.REDIS_URL)) {
+      const missing = env.DATABASE_URL ? 'REDIS_URL' : 'DATABASE_URL';
+      ctx.addIssue({
+        code: 'custom',
+        path: [missing],
+        message: 'set both DATABASE_URL and REDIS_URL (service mode) or neither (embedded mode)',
+      });
+    }
+  });
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  readonly mode: 'services' | 'embedded';
+  readonly databaseUrl?: string;
+  readonly redisUrl?: string;
+  readonly dataDir: string;
+  readonly host: string;
+  readonly port: number;
+  readonly publicUrl?: string;
+  readonly logLevel: Env['LOG_LEVEL'];
+  readonly role: ProcessRole;
+  readonly queuePrefix: string;
+  readonly workerConcurrency: number;
+  readonly jobLockMs: number;
+  readonly outboxSweepIntervalMs: number;
+  readonly outboxStaleMs: number;
+  readonly outboundAttempts: number;
+  readonly outboundBackoffMs: number;
+  readonly sessionTtlHours: number;
+  readonly maxMessageChars: number;
+  readonly httpBodyLimit: string;
+  readonly adminUsername: string;
+  readonly adminPassword?: string;
+}
+
+/** Raised at start-up when the environment is invalid; names every bad variable. */
+export class ConfigError extends AppError {
+  constructor(readonly problems: string[]) {
+    super('config_invalid', `invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+function roleFromArgv(argv: readonly string[]): string | undefined {
+  const i = argv.findIndex((a) => a === '--role' || a.startsWith('--role='));
+  if (i < 0) return undefined;
+  const arg = argv[i] as string;
+  return arg.includes('=') ? arg.slice('--role='.length) : argv[i + 1];
+}
+
+/**
+ * Validates the environment (and `--role` from argv) into a frozen Config.
+ * @throws ConfigError listing every invalid variable.
+ */
+export function loadConfig(env: Record<string, string | undefined>, argv: readonly string[] = []): Config {
+  const input: Record<string, string | undefined> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  const role = roleFromArgv(argv);
+  if (role !== undefined) input.LIFELINE_ROLE = role;
+  const parsed = envSchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const key = issue.path.join('.') || 'environment';
+      const shown = key === 'LIFELINE_ROLE' && role !== undefined ? '--role' : key;
+      return `${shown}: ${issue.message}`;
+    });
+    throw new ConfigError(problems);
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    mode: e.DATABASE_URL ? 'services' : 'embedded',
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    dataDir: path.resolve(e.DATA_DIR),
+    host: e.HOST,
+    port: e.PORT,
+    publicUrl: e.PUBLIC_URL,
+    logLevel: e.LOG_LEVEL,
+    role: e.LIFELINE_ROLE,
+    queuePrefix: e.QUEUE_PREFIX,
+    workerConcurrency: e.WORKER_CONCURRENCY,
+    jobLockMs: e.JOB_LOCK_MS,
+    outboxSweepIntervalMs: e.OUTBOX_SWEEP_INTERVAL_MS,
+    outboxStaleMs: e.OUTBOX_STALE_MS,
+    outboundAttempts: e.OUTBOUND_ATTEMPTS,
+    outboundBackoffMs: e.OUTBOUND_BACKOFF_MS,
+    sessionTtlHours: e.SESSION_TTL_HOURS,
+    maxMessageChars: e.MAX_MESSAGE_CHARS,
+    httpBodyLimit: e.HTTP_BODY_LIMIT,
+    adminUsername: e.ADMIN_USERNAME,
+    adminPassword: e.ADMIN_PASSWORD,
+  } satisfies Config);
+}

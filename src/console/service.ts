@@ -1,0 +1,169 @@
+/**
+ * What agents and supervisors do, behind both the HTTP API and the `/agent`
+ * socket: one place for access checks, state changes and pushes.
+ */
+import type { ChannelAdapter } from '../channel.ts';
+import type { Actor } from '../auth/sessions.ts';
+import { roleAtLeast, type Channel, type Presence, type Resolution } from '../domain/types.ts';
+import { ConflictError, ForbiddenError, NotFoundError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { storeReply } from '../outbound/reply.ts';
+import type { Enqueuer } from '../queue/enqueue.ts';
+import type { AgentView, ConversationView, MessageView } from '../realtime/events.ts';
+import type { Notifier } from '../realtime/notifier.ts';
+import { getAgent, toAgentView } from '../store/agents.ts';
+import { acceptOffer, requeueOffers, resolveConversation, setPresence } from '../store/assignments.ts';
+import {
+  getConversation,
+  getConversationView,
+  getMessageView,
+  listMessages,
+  listOpenConversations,
+} from '../store/conversations.ts';
+import type { Db } from '../store/db.ts';
+import { contacts, type ConversationRow } from '../store/schema.ts';
+import { eq } from 'drizzle-orm';
+
+export interface ConsoleDeps {
+  db: Db;
+  enqueue: Enqueuer;
+  notifier: Notifier;
+  adapters: ReadonlyMap<Channel, ChannelAdapter>;
+  log: Logger;
+}
+
+const RESOLVED_TEXT = 'This conversation has been closed by the call-taker. If you still need help, write again or call 911.';
+
+/** The console's operations; every method checks the actor's access first. */
+export class ConsoleService {
+  private readonly log: Logger;
+
+  constructor(private readonly deps: ConsoleDeps) {
+    this.log = deps.log.child({ component: 'console' });
+  }
+
+  private async load(actor: Actor, conversationId: string): Promise<ConversationRow> {
+    const conversation = await getConversation(this.deps.db, conversationId);
+    if (!conversation) throw new NotFoundError('conversation', conversationId);
+    if (conversation.agentId !== actor.agentId && !roleAtLeast(actor.role, 'supervisor')) {
+      throw new ForbiddenError('this conversation is not assigned to you');
+    }
+    return conversation;
+  }
+
+  /** Pushes a conversation's new state to its agent, viewers and supervisors. */
+  async publishConversation(conversationId: string, extraAgents: Array<string | null> = []): Promise<ConversationView | undefined> {
+    const view = await getConversationView(this.deps.db, conversationId);
+    if (!view) return undefined;
+    this.deps.notifier.toAgents(
+      { agentIds: [view.agentId, ...extraAgents], conversationId, supervisors: true },
+      'conversation:updated',
+      view,
+    );
+    return view;
+  }
+
+  /** Pushes a stored message to the consoles that show its conversation (citizens get it from the outbound worker). */
+  async publishMessage(messageId: number): Promise<MessageView | undefined> {
+    const message = await getMessageView(this.deps.db, messageId);
+    if (!message) return undefined;
+    const conversation = await getConversation(this.deps.db, message.conversationId);
+    this.deps.notifier.toAgents(
+      { agentIds: [conversation?.agentId ?? null], conversationId: message.conversationId, supervisors: true },
+      'message:new',
+      message,
+    );
+    return message;
+  }
+
+  async listConversations(actor: Actor): Promise<ConversationView[]> {
+    return listOpenConversations(this.deps.db, roleAtLeast(actor.role, 'supervisor') ? undefined : actor.agentId);
+  }
+
+  async getConversation(actor: Actor, conversationId: string): Promise<{ conversation: ConversationView; messages: MessageView[] }> {
+    await this.load(actor, conversationId);
+    const conversation = await getConversationView(this.deps.db, conversationId);
+    if (!conversation) throw new NotFoundError('conversation', conversationId);
+    return { conversation, messages: await listMessages(this.deps.db, conversationId) };
+  }
+
+  async messagesSince(actor: Actor, conversationId: string, afterId: number): Promise<MessageView[]> {
+    await this.load(actor, conversationId);
+    return listMessages(this.deps.db, conversationId, afterId);
+  }
+
+  async accept(actor: Actor, conversationId: string): Promise<ConversationView> {
+    const conversation = await this.load(actor, conversationId);
+    if (conversation.status === 'active' && conversation.agentId === actor.agentId) {
+      return (await getConversationView(this.deps.db, conversationId)) as ConversationView;
+    }
+    const ok = await acceptOffer(this.deps.db, conversationId, actor.agentId);
+    if (!ok) throw new ConflictError('this conversation is no longer offered to you', 'not_offered');
+    this.log.info({ conversationId, agentId: actor.agentId }, 'conversation accepted');
+    return (await this.publishConversation(conversationId)) as ConversationView;
+  }
+
+  async reply(actor: Actor, input: { conversationId: string; text: string; clientId: string }): Promise<MessageView> {
+    const conversation = await this.load(actor, input.conversationId);
+    if (conversation.status !== 'active' && conversation.status !== 'on_hold') {
+      throw new ConflictError(`cannot reply to a conversation that is ${conversation.status}; accept it first`, 'not_active');
+    }
+    const stored = await storeReply(this.deps, {
+      conversationId: conversation.id,
+      channelLinkId: conversation.channelLinkId,
+      agentId: actor.agentId,
+      text: input.text,
+      clientId: input.clientId,
+    });
+    const view = stored.duplicate ? await getMessageView(this.deps.db, stored.messageId) : await this.publishMessage(stored.messageId);
+    if (!view) throw new NotFoundError('message', String(stored.messageId));
+    return view;
+  }
+
+  async resolve(actor: Actor, conversationId: string, resolution: Resolution): Promise<ConversationView> {
+    const conversation = await this.load(actor, conversationId);
+    const done = await resolveConversation(this.deps.db, conversationId, resolution, { type: 'agent', id: actor.agentId });
+    if (!done) throw new ConflictError(`conversation is already ${conversation.status}`, 'not_open');
+    this.log.info({ conversationId, agentId: actor.agentId, resolution }, 'conversation resolved');
+    const closing = await storeReply(this.deps, {
+      conversationId,
+      channelLinkId: conversation.channelLinkId,
+      agentId: null,
+      text: RESOLVED_TEXT,
+      clientId: `resolved-${conversationId}`,
+      direction: 'system',
+    });
+    await this.publishMessage(closing.messageId);
+    await this.deps.enqueue.dispatch({ reason: 'capacity freed' });
+    return (await this.publishConversation(conversationId, [done.agentId])) as ConversationView;
+  }
+
+  async setPresence(actor: Actor, presence: Presence): Promise<AgentView> {
+    const before = await setPresence(this.deps.db, actor.agentId, presence);
+    if (before === undefined) throw new NotFoundError('agent', actor.agentId);
+    if (presence !== 'available') {
+      const requeued = await requeueOffers(this.deps.db, actor.agentId, `agent became ${presence}`);
+      for (const id of requeued) await this.publishConversation(id, [actor.agentId]);
+      if (requeued.length > 0) await this.deps.enqueue.dispatch({ reason: 'offers requeued' });
+    } else if (before !== 'available') {
+      await this.deps.enqueue.dispatch({ reason: 'agent available' });
+    }
+    const agent = await getAgent(this.deps.db, actor.agentId);
+    if (!agent) throw new NotFoundError('agent', actor.agentId);
+    const view = toAgentView(agent);
+    this.deps.notifier.toAgents({ agentIds: [actor.agentId], supervisors: true }, 'presence:changed', view);
+    this.log.info({ agentId: actor.agentId, presence, before }, 'presence changed');
+    return view;
+  }
+
+  /** Relays an agent's typing to other agents in the conversation and to the citizen where the channel can show it. */
+  async typing(actor: Actor, conversationId: string, typing: boolean): Promise<void> {
+    const conversation = await this.load(actor, conversationId);
+    this.deps.notifier.toAgents({ conversationId }, 'typing', { conversationId, who: actor.displayName, typing });
+    const adapter = this.deps.adapters.get(conversation.channel);
+    if (adapter?.agentTyping) {
+      const [contact] = await this.deps.db.select({ address: contacts.address }).from(contacts).where(eq(contacts.id, conversation.contactId));
+      if (contact) adapter.agentTyping(conversationId, contact.address, typing, actor.displayName);
+    }
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * The vocabulary of the conversation model. String-literal unions, shared by
+ * the store, the API, the sockets and the browser code.
+ */
+
+export const CHANNELS = ['sms', 'email', 'webchat', 'slack', 'voice'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+export const CONVERSATION_STATUSES = ['queued', 'offered', 'active', 'on_hold', 'resolved', 'abandoned'] as const;
+export type ConversationStatus = (typeof CONVERSATION_STATUSES)[number];
+
+/** Statuses in which a conversation is still open (the contact's current one). */
+export const OPEN_STATUSES: readonly ConversationStatus[] = ['queued', 'offered', 'active', 'on_hold'];
+
+export const RESOLUTIONS = ['handled', 'false_alarm', 'transferred', 'abandoned', 'duplicate', 'referred'] as const;
+export type Resolution = (typeof RESOLUTIONS)[number];
+
+export const ROLES = ['agent', 'supervisor', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const PRESENCES = ['available', 'busy', 'away', 'dnd', 'offline'] as const;
+export type Presence = (typeof PRESENCES)[number];
+
+export const DIRECTIONS = ['inbound', 'outbound', 'system', 'note'] as const;
+export type Direction = (typeof DIRECTIONS)[number];
+
+export const DELIVERY_STATUSES = ['received', 'queued', 'sent', 'delivered', 'failed'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+export type ActorType = 'system' | 'agent' | 'citizen';
+
+/** True when a role is at least as strong as the required one. */
+export function roleAtLeast(role: Role, required: Role): boolean {
+  return ROLES.indexOf(role) >= ROLES.indexOf(required);
+}
+
+const TRANSITIONS: Record<ConversationStatus, readonly ConversationStatus[]> = {
+  queued: ['offered', 'active', 'resolved', 'abandoned'],
+  offered: ['queued', 'active', 'resolved', 'abandoned'],
+  active: ['on_hold', 'queued', 'resolved', 'abandoned'],
+  on_hold: ['active', 'queued', 'resolved', 'abandoned'],
+  resolved: [],
+  abandoned: [],
+};
+
+/** Whether a conversation may move from one status to another. */
+export function canTransition(from: ConversationStatus, to: ConversationStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+/** Delivery statuses only move forward; `failed` may be followed by a retry's `sent`. */
+const DELIVERY_RANK: Record<DeliveryStatus, number> = { received: 0, queued: 1, sent: 2, delivered: 3, failed: 2 };
+
+/** Whether a delivery status update should replace the current one. */
+export function deliveryAdvances(current: DeliveryStatus, next: DeliveryStatus): boolean {
+  if (current === next) return false;
+  if (current === 'delivered') return false;
+  return DELIVERY_RANK[next] >= DELIVERY_RANK[current];
+}

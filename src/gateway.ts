@@ -1,0 +1,164 @@
+/**
+ * Builds and starts a gateway from a Config and the channel adapters: the
+ * composition used by main.ts and by the tests. The only place that wires
+ * things together.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { Server } from 'socket.io';
+import type { ChannelAdapter, InboundMessage } from './channel.ts';
+import type { Config } from './config.ts';
+import { createAuth } from './auth/sessions.ts';
+import { ConsoleService } from './console/service.ts';
+import type { Channel } from './domain/types.ts';
+import { createApp, finishApp } from './http/app.ts';
+import { ingest } from './ingest/ingest.ts';
+import { startSweeper, type Sweeper } from './ingest/sweeper.ts';
+import type { Logger } from './log.ts';
+import { createMetrics } from './metrics.ts';
+import { createPostgresQueueBackend, createRedisQueueBackend, type JobWorker, type QueueBackend } from './queue/backend.ts';
+import { QUEUE_NAMES } from './queue/catalog.ts';
+import { createEnqueuer } from './queue/enqueue.ts';
+import { attachAgentNamespace } from './realtime/agent-namespace.ts';
+import type { AgentNamespace, CitizenNamespace } from './realtime/events.ts';
+import { createNotifier } from './realtime/notifier.ts';
+import { longestIdlePolicy } from './routing/policy.ts';
+import { migrateStore, openStore, type Store } from './store/db.ts';
+import { startEmbeddedDatabase, type EmbeddedDatabase } from './store/embedded.ts';
+import { createRuleCache } from './store/rules.ts';
+import { ensureDefaults } from './store/setup.ts';
+import { mountPages } from './ui/pages.ts';
+import { createOutboundProcessor, recordDelivery } from '../workers/outbound.ts';
+import { createRoutingProcessor } from '../workers/routing.ts';
+
+export interface Gateway {
+  readonly config: Config;
+  readonly url: string;
+  readonly port: number;
+  readonly store: Store;
+  readonly queues: QueueBackend;
+  readonly sweeper?: Sweeper;
+  /** Set when this start created the first administrator with a generated password. */
+  readonly generatedAdminPassword?: string;
+  receive(message: InboundMessage): ReturnType<typeof ingest>;
+  stop(): Promise<void>;
+}
+
+async function openBackends(config: Config, log: Logger) {
+  const embedded: EmbeddedDatabase[] = [];
+  if (config.mode === 'services') {
+    return {
+      store: openStore({ url: config.databaseUrl as string, log }),
+      queues: createRedisQueueBackend(config.redisUrl as string, config.queuePrefix),
+      embedded,
+    };
+  }
+  const storeDb = await startEmbeddedDatabase(path.join(config.dataDir, 'store'), { log, maxConnections: 2 });
+  embedded.push(storeDb);
+  const queueDb = await startEmbeddedDatabase(path.join(config.dataDir, 'queue'), {
+    log,
+    maxConnections: 16,
+    init: 'CREATE SCHEMA IF NOT EXISTS bullmq; SET search_path TO bullmq, public',
+  });
+  embedded.push(queueDb);
+  return { store: openStore({ url: storeDb.url, max: 1, log }), queues: await createPostgresQueueBackend(queueDb.url), embedded };
+}
+
+/** Starts a gateway; resolves once it is listening and its workers run. */
+export async function startGateway(config: Config, adapterList: ChannelAdapter[], rootLog: Logger): Promise<Gateway> {
+  const log = rootLog.child({ role: config.role });
+  const { store, queues, embedded } = await openBackends(config, log);
+  await migrateStore(store, { lock: config.mode === 'services' });
+  const setup = await ensureDefaults(store.db, { username: config.adminUsername, password: config.adminPassword });
+
+  const db = store.db;
+  const metrics = createMetrics();
+  const enqueue = createEnqueuer(queues, { attempts: config.outboundAttempts, backoffMs: config.outboundBackoffMs });
+  const rules = createRuleCache(db);
+  const auth = createAuth(db, config.sessionTtlHours);
+  const adapters = new Map<Channel, ChannelAdapter>(adapterList.map((a) => [a.channel, a]));
+
+  const server = http.createServer();
+  const io = new Server(server, { serveClient: false, maxHttpBufferSize: 1e6, pingInterval: 10000, pingTimeout: 10000 });
+  const agentsNs = io.of('/agent') as unknown as AgentNamespace;
+  const citizensNs = io.of('/citizen') as unknown as CitizenNamespace;
+  const notifier = createNotifier(agentsNs, citizensNs);
+  const consoleService = new ConsoleService({ db, enqueue, notifier, adapters, log });
+
+  const receive = async (message: InboundMessage) => {
+    metrics.received.inc({ channel: message.channel });
+    const result = await ingest({ db, enqueue, log, maxMessageChars: config.maxMessageChars }, message);
+    (result.duplicate ? metrics.duplicates : metrics.stored).inc({ channel: message.channel });
+    return result;
+  };
+
+  const app = createApp({ db, auth, console: consoleService, queues, enqueue, rules, metrics, log, bodyLimit: config.httpBodyLimit, maxMessageChars: config.maxMessageChars });
+  mountPages(app);
+  attachAgentNamespace(agentsNs, { auth, console: consoleService, log, maxMessageChars: config.maxMessageChars });
+  server.on('request', app);
+
+  const workers: JobWorker[] = [];
+  let sweeper: Sweeper | undefined;
+  if (config.role !== 'api') {
+    const workerOptions = { concurrency: config.workerConcurrency, lockMs: config.jobLockMs, log };
+    workers.push(
+      queues.worker(QUEUE_NAMES.routing, createRoutingProcessor({ db, rules, policy: longestIdlePolicy, console: consoleService, notifier, log }), workerOptions),
+      queues.worker(QUEUE_NAMES.outbound, createOutboundProcessor({ db, adapters, notifier, log }), workerOptions),
+    );
+    sweeper = startSweeper({ db, enqueue, log, intervalMs: config.outboxSweepIntervalMs, staleMs: config.outboxStaleMs });
+  }
+
+  for (const adapter of adapterList) {
+    await adapter.start({
+      receive,
+      updateDelivery: (messageId, status, error) => recordDelivery({ db, notifier }, messageId, status, { error }),
+      citizenTyping: (conversationId, typing) => notifier.toAgents({ conversationId }, 'typing', { conversationId, who: 'citizen', typing }),
+      db,
+      app,
+      citizens: citizensNs,
+      log,
+      maxMessageChars: config.maxMessageChars,
+    });
+  }
+  finishApp(app, log);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const url = config.publicUrl ?? `http://${host}:${port}`;
+  log.info({ url, mode: config.mode }, 'gateway listening');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    config,
+    url,
+    port,
+    store,
+    queues,
+    sweeper,
+    generatedAdminPassword: setup.generatedAdminPassword,
+    receive,
+    stop() {
+      stopping ??= (async () => {
+        await sweeper?.stop();
+        for (const adapter of adapterList) await adapter.stop().catch((err: unknown) => log.warn({ err }, 'adapter stop failed'));
+        io.disconnectSockets(true);
+        await new Promise<void>((resolve) => {
+          io.close(() => resolve());
+          server.closeAllConnections();
+        });
+        await Promise.allSettled(workers.map((w) => w.close()));
+        await enqueue.close();
+        await queues.close();
+        await store.close();
+        for (const e of embedded.reverse()) await e.close();
+        log.info('gateway stopped');
+      })();
+      return stopping;
+    },
+  };
+}

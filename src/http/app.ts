@@ -1,0 +1,69 @@
+/**
+ * createApp(deps): the express application. Webhooks and pages are mounted
+ * by their owners on the returned app; everything under /api answers JSON.
+ */
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import type { Auth } from '../auth/sessions.ts';
+import type { ConsoleService } from '../console/service.ts';
+import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
+import type { QueueBackend } from '../queue/backend.ts';
+import type { Enqueuer } from '../queue/enqueue.ts';
+import type { Db } from '../store/db.ts';
+import type { RuleCache } from '../store/rules.ts';
+import { errorHandler } from './middleware.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { authRoutes } from './routes/auth.ts';
+import { conversationRoutes } from './routes/conversations.ts';
+import { healthRoutes } from './routes/health.ts';
+
+export interface AppDeps {
+  db: Db;
+  auth: Auth;
+  console: ConsoleService;
+  queues: QueueBackend;
+  enqueue: Enqueuer;
+  rules: RuleCache;
+  metrics: Metrics;
+  log: Logger;
+  bodyLimit: string;
+  maxMessageChars: number;
+}
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:', 'blob:'],
+          connectSrc: ["'self'", 'ws:', 'wss:'],
+          objectSrc: ["'none'"],
+          frameAncestors: ["'none'"],
+        },
+      },
+    }),
+  );
+  app.use(healthRoutes(deps));
+  const api = express.Router();
+  api.use(express.json({ limit: deps.bodyLimit, strict: true }));
+  api.use('/auth', authRoutes(deps));
+  api.use(conversationRoutes(deps));
+  api.use(adminRoutes(deps));
+  app.use('/api', api);
+  return app;
+}
+
+/** Adds the final handlers: a JSON 404 for unknown API paths and the error mapper. Call after every mount. */
+export function finishApp(app: Express, log: Logger): void {
+  app.use('/api', (req, res) => {
+    res.status(404).json({ error: { code: 'not_found', message: `no route ${req.method} ${req.originalUrl}` } });
+  });
+  app.use(errorHandler(log));
+}

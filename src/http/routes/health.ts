@@ -1,0 +1,31 @@
+import { sql } from 'drizzle-orm';
+import { Router } from 'express';
+import type { Metrics } from '../../metrics.ts';
+import type { Enqueuer } from '../../queue/enqueue.ts';
+import type { QueueBackend } from '../../queue/backend.ts';
+import type { Db } from '../../store/db.ts';
+
+const withDeadline = <T>(p: Promise<T>, ms: number, what: string) =>
+  Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} did not answer in ${ms} ms`)), ms).unref())]);
+
+/** `/healthz` (the process is up), `/readyz` (store and queue reachable), `/metrics`. */
+export function healthRoutes(deps: { db: Db; queues: QueueBackend; enqueue: Enqueuer; metrics: Metrics }): Router {
+  const r = Router();
+  r.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  r.get('/readyz', async (_req, res) => {
+    const checks = await Promise.allSettled([
+      withDeadline(deps.db.execute(sql`select 1`), 2000, 'database'),
+      withDeadline(deps.queues.ping(), 2000, 'queue'),
+    ]);
+    const [database, queue] = checks.map((c) => (c.status === 'fulfilled' ? 'ok' : String((c.reason as Error)?.message ?? c.reason)));
+    const ready = database === 'ok' && queue === 'ok';
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', database, queue });
+  });
+  r.get('/metrics', async (_req, res) => {
+    deps.metrics.queueDepth.set({ queue: 'routing' }, await deps.enqueue.routingDepth().catch(() => -1));
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+  return r;
+}

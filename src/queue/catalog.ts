@@ -1,0 +1,41 @@
+/**
+ * The job catalog: each queue's payload is a zod schema with its retry and
+ * timeout policy beside it. Job ids derive from the ids they act on, so a
+ * re-enqueue (sweeper, retry after a crash) never runs a job twice at once.
+ */
+import { z } from 'zod';
+
+export const QUEUE_NAMES = { routing: 'routing', outbound: 'outbound' } as const;
+export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
+
+/** A new inbound message: score its conversation, push it, dispatch waiting work. */
+export const routeJob = z.object({
+  outboxId: z.number().int().positive(),
+  conversationId: z.string().uuid(),
+  messageId: z.number().int().positive().nullable(),
+});
+export type RouteJob = z.infer<typeof routeJob>;
+
+/** Capacity was freed or an agent came online: offer waiting conversations. */
+export const dispatchJob = z.object({ reason: z.string() });
+export type DispatchJob = z.infer<typeof dispatchJob>;
+
+/** An outbound message to hand to its channel adapter. */
+export const deliverJob = z.object({
+  outboxId: z.number().int().positive(),
+  messageId: z.number().int().positive(),
+});
+export type DeliverJob = z.infer<typeof deliverJob>;
+
+export interface JobPolicy {
+  attempts: number;
+  backoff: { type: 'exponential' | 'fixed'; delay: number };
+}
+
+/** Routing is retried quickly: a conversation waiting on it is an emergency. */
+export const ROUTING_POLICY: JobPolicy = { attempts: 10, backoff: { type: 'exponential', delay: 200 } };
+
+export const jobIds = {
+  route: (outboxId: number) => `route-${outboxId}`,
+  deliver: (messageId: number) => `deliver-${messageId}`,
+} as const;

@@ -1,0 +1,57 @@
+/**
+ * Typed enqueue helpers over the job catalog.
+ */
+import { randomUUID } from 'node:crypto';
+import type { JobQueue, QueueBackend } from './backend.ts';
+import {
+  deliverJob,
+  dispatchJob,
+  jobIds,
+  QUEUE_NAMES,
+  routeJob,
+  ROUTING_POLICY,
+  type DeliverJob,
+  type DispatchJob,
+  type RouteJob,
+} from './catalog.ts';
+
+export interface Enqueuer {
+  route(job: RouteJob): Promise<void>;
+  dispatch(job: DispatchJob): Promise<void>;
+  deliver(job: DeliverJob): Promise<void>;
+  routingDepth(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface OutboundPolicy {
+  attempts: number;
+  backoffMs: number;
+}
+
+const KEEP = { removeOnComplete: { count: 1000 }, removeOnFail: { count: 5000 } } as const;
+
+/** Creates the producers for every queue of the catalog. */
+export function createEnqueuer(backend: QueueBackend, outbound: OutboundPolicy): Enqueuer {
+  const routing: JobQueue<RouteJob | DispatchJob> = backend.queue(QUEUE_NAMES.routing);
+  const delivery: JobQueue<DeliverJob> = backend.queue(QUEUE_NAMES.outbound);
+  return {
+    async route(job) {
+      await routing.add('route', routeJob.parse(job), { ...ROUTING_POLICY, ...KEEP, jobId: jobIds.route(job.outboxId) });
+    },
+    async dispatch(job) {
+      await routing.add('dispatch', dispatchJob.parse(job), { ...ROUTING_POLICY, ...KEEP, jobId: `dispatch-${randomUUID()}` });
+    },
+    async deliver(job) {
+      await delivery.add('deliver', deliverJob.parse(job), {
+        attempts: outbound.attempts,
+        backoff: { type: 'exponential', delay: outbound.backoffMs },
+        ...KEEP,
+        jobId: jobIds.deliver(job.messageId),
+      });
+    },
+    routingDepth: () => routing.depth(),
+    async close() {
+      await Promise.allSettled([routing.close(), delivery.close()]);
+    },
+  };
+}

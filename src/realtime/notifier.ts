@@ -1,0 +1,36 @@
+/**
+ * Pushes to consoles and citizen pages. Socket.IO delivers at most once and
+ * keeps nothing for a disconnected client: pages resync from the store on
+ * reconnect, so a push is a hint, never the record.
+ */
+import type { AgentNamespace, AgentServerEvents, CitizenNamespace, CitizenServerEvents } from './events.ts';
+import { rooms } from './events.ts';
+
+export interface AgentTargets {
+  agentIds?: ReadonlyArray<string | null>;
+  conversationId?: string;
+  supervisors?: boolean;
+}
+
+export interface Notifier {
+  toAgents<E extends keyof AgentServerEvents>(targets: AgentTargets, event: E, ...args: Parameters<AgentServerEvents[E]>): void;
+  toCitizen<E extends keyof CitizenServerEvents>(address: string, event: E, ...args: Parameters<CitizenServerEvents[E]>): void;
+}
+
+/** A notifier over the process's Socket.IO namespaces (or, scaled out, their Redis adapter). */
+export function createNotifier(agentsNs: AgentNamespace, citizensNs: CitizenNamespace): Notifier {
+  return {
+    toAgents(targets, event, ...args) {
+      const to: string[] = [];
+      for (const id of targets.agentIds ?? []) if (id) to.push(rooms.agent(id));
+      if (targets.conversationId) to.push(rooms.conversation(targets.conversationId));
+      if (targets.supervisors) to.push(rooms.supervisors);
+      if (to.length === 0) return;
+      // A socket in several of these rooms receives the event once.
+      agentsNs.to(to).emit(event, ...args);
+    },
+    toCitizen(address, event, ...args) {
+      citizensNs.to(rooms.citizen(address)).emit(event, ...args);
+    },
+  };
+}

@@ -1,0 +1,200 @@
+/**
+ * Conversation and message queries for the console and the workers.
+ */
+import { and, asc, desc, eq, gt, inArray, sql } from 'drizzle-orm';
+import type { ConversationStatus, DeliveryStatus } from '../domain/types.ts';
+import { OPEN_STATUSES } from '../domain/types.ts';
+import type { CitizenMessageView, ConversationView, MessageView } from '../realtime/events.ts';
+import type { DbOrTx } from './db.ts';
+import { agents, contacts, conversations, events, messages, type ConversationRow, type MessageRow } from './schema.ts';
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+function contactDisplay(channel: string, address: string, name: string | null): string {
+  if (name) return name;
+  if (channel === 'webchat') return `Web chat visitor ${address.slice(0, 6)}`;
+  return address;
+}
+
+const conversationColumns = {
+  c: conversations,
+  contactAddress: contacts.address,
+  contactName: contacts.name,
+};
+
+type ConversationJoin = { c: ConversationRow; contactAddress: string; contactName: string | null };
+
+function toConversationView(row: ConversationJoin): ConversationView {
+  const c = row.c;
+  return {
+    id: c.id,
+    channel: c.channel,
+    status: c.status,
+    priority: c.priority,
+    queueId: c.queueId,
+    agentId: c.agentId,
+    contact: { id: c.contactId, display: contactDisplay(c.channel, row.contactAddress, row.contactName), name: row.contactName },
+    openedAt: c.openedAt.toISOString(),
+    queuedAt: c.queuedAt.toISOString(),
+    offeredAt: iso(c.offeredAt),
+    acceptedAt: iso(c.acceptedAt),
+    resolvedAt: iso(c.resolvedAt),
+    lastMessageAt: c.lastMessageAt.toISOString(),
+    resolution: c.resolution,
+    confidential: c.confidential,
+    version: c.version,
+  };
+}
+
+/** One conversation as the console shows it, or undefined. */
+export async function getConversationView(db: DbOrTx, id: string): Promise<ConversationView | undefined> {
+  const [row] = await db
+    .select(conversationColumns)
+    .from(conversations)
+    .innerJoin(contacts, eq(contacts.id, conversations.contactId))
+    .where(eq(conversations.id, id));
+  return row ? toConversationView(row) : undefined;
+}
+
+/** Open conversations, for one agent or (agentId undefined) all of them, highest priority then oldest first. */
+export async function listOpenConversations(db: DbOrTx, agentId?: string): Promise<ConversationView[]> {
+  const open = inArray(conversations.status, [...OPEN_STATUSES]);
+  const rows = await db
+    .select(conversationColumns)
+    .from(conversations)
+    .innerJoin(contacts, eq(contacts.id, conversations.contactId))
+    .where(agentId ? and(open, eq(conversations.agentId, agentId)) : open)
+    .orderBy(desc(conversations.priority), asc(conversations.queuedAt))
+    .limit(500);
+  return rows.map(toConversationView);
+}
+
+/** Raw conversation row. */
+export async function getConversation(db: DbOrTx, id: string): Promise<ConversationRow | undefined> {
+  const [row] = await db.select().from(conversations).where(eq(conversations.id, id));
+  return row;
+}
+
+const messageColumns = { m: messages, authorName: agents.displayName };
+
+function toMessageView(row: { m: MessageRow; authorName: string | null }): MessageView {
+  const m = row.m;
+  return {
+    id: m.id,
+    conversationId: m.conversationId,
+    direction: m.direction,
+    body: m.body,
+    attachments: m.attachments.map(({ name, contentType, size, url }) => ({ name, contentType, size, url })),
+    deliveryStatus: m.deliveryStatus,
+    deliveryError: m.deliveryError,
+    authorName: row.authorName,
+    clientMessageId: m.clientMessageId,
+    createdAt: m.createdAt.toISOString(),
+  };
+}
+
+/** Messages of a conversation after a given id (0 for all), oldest first. */
+export async function listMessages(db: DbOrTx, conversationId: string, afterId = 0, limit = 1000): Promise<MessageView[]> {
+  const rows = await db
+    .select(messageColumns)
+    .from(messages)
+    .leftJoin(agents, eq(agents.id, messages.authorAgentId))
+    .where(and(eq(messages.conversationId, conversationId), gt(messages.id, afterId)))
+    .orderBy(asc(messages.id))
+    .limit(limit);
+  return rows.map(toMessageView);
+}
+
+/** One message as the console shows it. */
+export async function getMessageView(db: DbOrTx, id: number): Promise<MessageView | undefined> {
+  const [row] = await db
+    .select(messageColumns)
+    .from(messages)
+    .leftJoin(agents, eq(agents.id, messages.authorAgentId))
+    .where(eq(messages.id, id));
+  return row ? toMessageView(row) : undefined;
+}
+
+/** Strips what a citizen must not see from a message view; notes become undefined. */
+export function toCitizenView(m: MessageView): CitizenMessageView | undefined {
+  if (m.direction === 'note') return undefined;
+  return {
+    id: m.id,
+    direction: m.direction,
+    body: m.body,
+    deliveryStatus: m.deliveryStatus,
+    authorName: m.direction === 'outbound' ? m.authorName : null,
+    clientMessageId: m.direction === 'inbound' ? m.clientMessageId : null,
+    createdAt: m.createdAt,
+  };
+}
+
+/** Messages a web-chat citizen may see across their contact's conversations, after an id. */
+export async function listCitizenMessages(db: DbOrTx, contactId: string, afterId: number): Promise<CitizenMessageView[]> {
+  const rows = await db
+    .select(messageColumns)
+    .from(messages)
+    .innerJoin(conversations, eq(conversations.id, messages.conversationId))
+    .leftJoin(agents, eq(agents.id, messages.authorAgentId))
+    .where(and(eq(conversations.contactId, contactId), gt(messages.id, afterId), inArray(messages.direction, ['inbound', 'outbound', 'system'])))
+    .orderBy(asc(messages.id))
+    .limit(1000);
+  return rows.map(toMessageView).flatMap((m) => toCitizenView(m) ?? []);
+}
+
+/** Appends an audit event. */
+export async function recordEvent(
+  db: DbOrTx,
+  event: { conversationId: string | null; type: string; actorType: 'system' | 'agent' | 'citizen'; actorId?: string | null; data?: Record<string, unknown> },
+): Promise<void> {
+  await db.insert(events).values({
+    conversationId: event.conversationId,
+    type: event.type,
+    actorType: event.actorType,
+    actorId: event.actorId ?? null,
+    data: event.data ?? {},
+  });
+}
+
+/**
+ * Moves a message's delivery status forward (never back from delivered).
+ * Returns the conversation id when the status changed.
+ */
+export async function setDeliveryStatus(
+  db: DbOrTx,
+  messageId: number,
+  status: DeliveryStatus,
+  extra: { error?: string | null; channelMessageId?: string } = {},
+): Promise<{ conversationId: string } | undefined> {
+  const allowedFrom: Record<DeliveryStatus, DeliveryStatus[]> = {
+    received: [],
+    queued: [],
+    sent: ['queued', 'failed'],
+    delivered: ['queued', 'sent', 'failed'],
+    failed: ['queued', 'sent'],
+  };
+  const [row] = await db
+    .update(messages)
+    .set({
+      deliveryStatus: status,
+      deliveryError: extra.error ?? null,
+      updatedAt: sql`now()`,
+      ...(extra.channelMessageId ? { channelMessageId: extra.channelMessageId } : {}),
+    })
+    .where(and(eq(messages.id, messageId), inArray(messages.deliveryStatus, allowedFrom[status])))
+    .returning({ conversationId: messages.conversationId });
+  if (!row) return undefined;
+  await recordEvent(db, {
+    conversationId: row.conversationId,
+    type: 'message.status',
+    actorType: 'system',
+    data: { messageId, status, error: extra.error ?? null },
+  });
+  return row;
+}
+
+/** Status of a conversation only, for cheap checks. */
+export async function getConversationStatus(db: DbOrTx, id: string): Promise<ConversationStatus | undefined> {
+  const [row] = await db.select({ status: conversations.status }).from(conversations).where(eq(conversations.id, id));
+  return row?.status;
+}

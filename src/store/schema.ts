@@ -1,0 +1,266 @@
+/**
+ * The conversation store: the one source of truth. drizzle-kit generates the
+ * migrations in migrations/ from this file.
+ */
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import type {
+  ActorType,
+  Channel,
+  ConversationStatus,
+  DeliveryStatus,
+  Direction,
+  Presence,
+  Resolution,
+  Role,
+} from '../domain/types.ts';
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+
+export const agents = pgTable('agents', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  username: text('username').notNull().unique(),
+  displayName: text('display_name').notNull(),
+  passwordHash: text('password_hash').notNull(),
+  role: text('role').$type<Role>().notNull().default('agent'),
+  presence: text('presence').$type<Presence>().notNull().default('offline'),
+  presenceSince: timestamp('presence_since', { withTimezone: true }).notNull().defaultNow(),
+  /** Capacity in load units; a conversation weighs its channel's weight. */
+  capacity: integer('capacity').notNull().default(3),
+  /** Units currently held by offered and active conversations. */
+  load: integer('load').notNull().default(0),
+  skills: text('skills').array().notNull().default(sql`'{}'::text[]`),
+  languages: text('languages').array().notNull().default(sql`'{}'::text[]`),
+  /** Queues the agent serves; empty serves every queue. */
+  queueIds: uuid('queue_ids').array().notNull().default(sql`'{}'::uuid[]`),
+  /** When the agent was last offered work; the longest idle is offered first. */
+  idleSince: timestamp('idle_since', { withTimezone: true }).notNull().defaultNow(),
+  disabled: boolean('disabled').notNull().default(false),
+  version: integer('version').notNull().default(0),
+  createdAt: createdAt(),
+});
+
+export const sessions = pgTable(
+  'sessions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    agentId: uuid('agent_id').notNull().references(() => agents.id, { onDelete: 'cascade' }),
+    tokenHash: text('token_hash').notNull().unique(),
+    createdAt: createdAt(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (t) => [index('sessions_agent_idx').on(t.agentId)],
+);
+
+export const queues = pgTable('queues', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  name: text('name').notNull().unique(),
+  description: text('description').notNull().default(''),
+  /** Seconds before an unanswered conversation escalates. */
+  answerTargetSeconds: integer('answer_target_seconds').notNull().default(50),
+  /** Seconds an agent has to accept an offer before it goes to the next one. */
+  offerTimeoutSeconds: integer('offer_timeout_seconds').notNull().default(30),
+  /** Waiting conversations above which new texts are bounced back. */
+  maxWaiting: integer('max_waiting').notNull().default(500),
+  isDefault: boolean('is_default').notNull().default(false),
+  createdAt: createdAt(),
+});
+
+export type RuleKind = 'keyword' | 'channel' | 'repeat_contact';
+
+export const routingRules = pgTable('routing_rules', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  name: text('name').notNull(),
+  kind: text('kind').$type<RuleKind>().notNull(),
+  /** keyword: words or phrases (any matches); channel: channel names. */
+  terms: text('terms').array().notNull().default(sql`'{}'::text[]`),
+  /** repeat_contact: how far back an earlier conversation counts. */
+  windowSeconds: integer('window_seconds'),
+  /** Priority points added when the rule matches; matching rules add up. */
+  priority: integer('priority').notNull(),
+  /** Queue a matching conversation goes to (null keeps the default queue). */
+  queueId: uuid('queue_id').references(() => queues.id, { onDelete: 'set null' }),
+  position: integer('position').notNull().default(0),
+  enabled: boolean('enabled').notNull().default(true),
+  createdAt: createdAt(),
+});
+
+export const channelLinks = pgTable('channel_links', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  channel: text('channel').$type<Channel>().notNull(),
+  name: text('name').notNull().unique(),
+  /** Channel-specific settings, validated by the adapter's own schema. */
+  settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
+  /** Secrets (passwords, tokens); never returned by the API. */
+  secrets: jsonb('secrets').$type<Record<string, string>>().notNull().default({}),
+  enabled: boolean('enabled').notNull().default(true),
+  createdAt: createdAt(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const contacts = pgTable(
+  'contacts',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    channel: text('channel').$type<Channel>().notNull(),
+    address: text('address').notNull(),
+    name: text('name'),
+    language: text('language'),
+    linkedContactId: uuid('linked_contact_id'),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('contacts_channel_address_uq').on(t.channel, t.address)],
+);
+
+export interface Location {
+  latitude: number;
+  longitude: number;
+  uncertaintyMeters?: number;
+  source: 'browser' | 'carrier' | 'provider' | 'agent';
+  at: string;
+}
+
+export const conversations = pgTable(
+  'conversations',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    channel: text('channel').$type<Channel>().notNull(),
+    channelLinkId: uuid('channel_link_id')
+      .notNull()
+      .references(() => channelLinks.id),
+    contactId: uuid('contact_id')
+      .notNull()
+      .references(() => contacts.id),
+    status: text('status').$type<ConversationStatus>().notNull().default('queued'),
+    priority: integer('priority').notNull().default(0),
+    queueId: uuid('queue_id').references(() => queues.id),
+    /** The agent the conversation is offered to or handled by. */
+    agentId: uuid('agent_id').references(() => agents.id),
+    /** Load units the conversation holds on its agent while offered or active. */
+    weight: integer('weight').notNull().default(1),
+    version: integer('version').notNull().default(0),
+    subject: text('subject'),
+    openedAt: timestamp('opened_at', { withTimezone: true }).notNull().defaultNow(),
+    /** When the conversation last entered the queue (ordering key with priority). */
+    queuedAt: timestamp('queued_at', { withTimezone: true }).notNull().defaultNow(),
+    firstOfferedAt: timestamp('first_offered_at', { withTimezone: true }),
+    offeredAt: timestamp('offered_at', { withTimezone: true }),
+    acceptedAt: timestamp('accepted_at', { withTimezone: true }),
+    firstResponseAt: timestamp('first_response_at', { withTimezone: true }),
+    resolvedAt: timestamp('resolved_at', { withTimezone: true }),
+    lastMessageAt: timestamp('last_message_at', { withTimezone: true }).notNull().defaultNow(),
+    resolution: text('resolution').$type<Resolution>(),
+    confidential: boolean('confidential').notNull().default(false),
+    location: jsonb('location').$type<Location>(),
+  },
+  (t) => [
+    // One open conversation per contact: concurrent first messages converge on it.
+    uniqueIndex('conversations_open_contact_uq')
+      .on(t.contactId)
+      .where(sql`status in ('queued', 'offered', 'active', 'on_hold')`),
+    index('conversations_waiting_idx')
+      .on(t.priority.desc(), t.queuedAt)
+      .where(sql`status = 'queued'`),
+    index('conversations_agent_idx').on(t.agentId),
+    index('conversations_opened_idx').on(t.openedAt),
+  ],
+);
+
+export interface Attachment {
+  name: string;
+  contentType: string;
+  size: number;
+  url?: string;
+  /** Inline content (base64) for small attachments kept in the store. */
+  data?: string;
+}
+
+export const messages = pgTable(
+  'messages',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id),
+    channelLinkId: uuid('channel_link_id')
+      .notNull()
+      .references(() => channelLinks.id),
+    /** The channel's own id for the message: the idempotency key. */
+    channelMessageId: text('channel_message_id'),
+    direction: text('direction').$type<Direction>().notNull(),
+    authorAgentId: uuid('author_agent_id').references(() => agents.id),
+    body: text('body').notNull(),
+    attachments: jsonb('attachments').$type<Attachment[]>().notNull().default([]),
+    deliveryStatus: text('delivery_status').$type<DeliveryStatus>().notNull(),
+    deliveryError: text('delivery_error'),
+    /** The id the sending client chose, so a retried send is stored once. */
+    clientMessageId: text('client_message_id'),
+    receivedAt: timestamp('received_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('messages_channel_message_uq').on(t.channelLinkId, t.channelMessageId),
+    uniqueIndex('messages_client_message_uq').on(t.conversationId, t.clientMessageId),
+    index('messages_conversation_idx').on(t.conversationId, t.id),
+  ],
+);
+
+export const events = pgTable(
+  'events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    conversationId: uuid('conversation_id').references(() => conversations.id),
+    type: text('type').notNull(),
+    actorType: text('actor_type').$type<ActorType>().notNull(),
+    actorId: text('actor_id'),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: createdAt(),
+  },
+  (t) => [index('events_conversation_idx').on(t.conversationId, t.id), index('events_type_idx').on(t.type, t.createdAt)],
+);
+
+export type OutboxKind = 'route' | 'deliver';
+
+/**
+ * Work committed with its cause and not yet acknowledged by a worker. The
+ * sweeper re-enqueues rows left unprocessed (a crash between commit and
+ * enqueue, a flushed Redis).
+ */
+export const outbox = pgTable(
+  'outbox',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    kind: text('kind').$type<OutboxKind>().notNull(),
+    conversationId: uuid('conversation_id').notNull(),
+    messageId: bigint('message_id', { mode: 'number' }),
+    createdAt: createdAt(),
+    lastEnqueuedAt: timestamp('last_enqueued_at', { withTimezone: true }),
+    enqueueCount: integer('enqueue_count').notNull().default(0),
+    processedAt: timestamp('processed_at', { withTimezone: true }),
+  },
+  (t) => [index('outbox_pending_idx').on(t.createdAt).where(sql`processed_at is null`)],
+);
+
+export type AgentRow = typeof agents.$inferSelect;
+export type ConversationRow = typeof conversations.$inferSelect;
+export type MessageRow = typeof messages.$inferSelect;
+export type ContactRow = typeof contacts.$inferSelect;
+export type QueueRow = typeof queues.$inferSelect;
+export type RoutingRuleRow = typeof routingRules.$inferSelect;
+export type ChannelLinkRow = typeof channelLinks.$inferSelect;
+export type EventRow = typeof events.$inferSelect;
+export type OutboxRow = typeof outbox.$inferSelect;

@@ -1,0 +1,91 @@
+/**
+ * The outbound worker: hands a stored reply to its channel's adapter, with
+ * retries and exponential backoff, and records the delivery status. A message
+ * already sent is never sent again (the job may run twice after a crash).
+ */
+import { eq } from 'drizzle-orm';
+import type { ChannelAdapter } from '../src/channel.ts';
+import type { Channel } from '../src/domain/types.ts';
+import { AppError } from '../src/errors.ts';
+import type { Logger } from '../src/log.ts';
+import { UnrecoverableError, type Job } from '../src/queue/backend.ts';
+import { deliverJob, type DeliverJob } from '../src/queue/catalog.ts';
+import type { Notifier } from '../src/realtime/notifier.ts';
+import { setDeliveryStatus } from '../src/store/conversations.ts';
+import type { Db } from '../src/store/db.ts';
+import { acknowledgeOutbox } from '../src/store/outbox.ts';
+import { agents, contacts, conversations, messages } from '../src/store/schema.ts';
+import type { DeliveryStatus } from '../src/domain/types.ts';
+
+export interface OutboundDeps {
+  db: Db;
+  adapters: ReadonlyMap<Channel, ChannelAdapter>;
+  notifier: Notifier;
+  log: Logger;
+}
+
+/** Records a delivery status and pushes it to the console; shared with adapters' receipts. */
+export async function recordDelivery(
+  deps: Pick<OutboundDeps, 'db' | 'notifier'>,
+  messageId: number,
+  status: DeliveryStatus,
+  extra: { error?: string | null; channelMessageId?: string } = {},
+): Promise<void> {
+  const changed = await setDeliveryStatus(deps.db, messageId, status, extra);
+  if (!changed) return;
+  deps.notifier.toAgents({ conversationId: changed.conversationId, supervisors: true }, 'message:status', {
+    id: messageId,
+    conversationId: changed.conversationId,
+    status,
+    error: extra.error ?? null,
+  });
+}
+
+export function createOutboundProcessor(deps: OutboundDeps) {
+  return async (job: Job<DeliverJob>): Promise<void> => {
+    const data = deliverJob.parse(job.data);
+    const log = deps.log.child({ component: 'outbound', jobId: job.id, messageId: data.messageId });
+    const [row] = await deps.db
+      .select({ m: messages, channel: conversations.channel, to: contacts.address, authorName: agents.displayName })
+      .from(messages)
+      .innerJoin(conversations, eq(conversations.id, messages.conversationId))
+      .innerJoin(contacts, eq(contacts.id, conversations.contactId))
+      .leftJoin(agents, eq(agents.id, messages.authorAgentId))
+      .where(eq(messages.id, data.messageId));
+    if (!row) throw new UnrecoverableError(`message ${data.messageId} not found`);
+    if (row.m.deliveryStatus !== 'queued') {
+      await acknowledgeOutbox(deps.db, data.outboxId);
+      return;
+    }
+    const adapter = deps.adapters.get(row.channel);
+    const attempts = job.opts.attempts ?? 1;
+    const last = job.attemptsMade + 1 >= attempts;
+    try {
+      if (!adapter) throw new AppError('no_adapter', `no adapter for channel ${row.channel}`, { retryable: true });
+      const result = await adapter.send({
+        messageId: row.m.id,
+        conversationId: row.m.conversationId,
+        channel: row.channel,
+        channelLinkId: row.m.channelLinkId,
+        to: row.to,
+        text: row.m.body,
+        attachments: row.m.attachments,
+        kind: row.m.direction === 'system' ? 'system' : 'reply',
+        authorName: row.authorName,
+      });
+      await recordDelivery(deps, row.m.id, result.status, { channelMessageId: result.channelMessageId });
+      await acknowledgeOutbox(deps.db, data.outboxId);
+      log.info({ channel: row.channel, status: result.status }, 'message delivered to channel');
+    } catch (err) {
+      const retryable = err instanceof AppError ? err.retryable : true;
+      const message = err instanceof Error ? err.message : String(err);
+      if (!retryable || last) {
+        await recordDelivery(deps, row.m.id, 'failed', { error: message });
+        await acknowledgeOutbox(deps.db, data.outboxId);
+        log.warn({ err, attempts: job.attemptsMade + 1 }, 'outbound message failed for good');
+        throw new UnrecoverableError(message);
+      }
+      throw err;
+    }
+  };
+}
