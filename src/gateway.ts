@@ -54,14 +54,16 @@ async function openBackends(config: Config, log: Logger) {
       embedded,
     };
   }
-  const storeDb = await startEmbeddedDatabase(path.join(config.dataDir, 'store'), { log, maxConnections: 2 });
-  embedded.push(storeDb);
-  const queueDb = await startEmbeddedDatabase(path.join(config.dataDir, 'queue'), {
-    log,
-    maxConnections: 16,
-    init: 'CREATE SCHEMA IF NOT EXISTS bullmq; SET search_path TO bullmq, public',
-  });
-  embedded.push(queueDb);
+  // The two first-start initialisations are CPU-bound WASM: run them side by side.
+  const [storeDb, queueDb] = await Promise.all([
+    startEmbeddedDatabase(path.join(config.dataDir, 'store'), { log, maxConnections: 2 }),
+    startEmbeddedDatabase(path.join(config.dataDir, 'queue'), {
+      log,
+      maxConnections: 16,
+      init: 'CREATE SCHEMA IF NOT EXISTS bullmq; SET search_path TO bullmq, public',
+    }),
+  ]);
+  embedded.push(storeDb, queueDb);
   return { store: openStore({ url: storeDb.url, max: 1, log }), queues: await createPostgresQueueBackend(queueDb.url), embedded };
 }
 

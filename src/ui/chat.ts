@@ -1,1 +1,259 @@
-export {};
+/**
+ * The citizen's emergency chat (`/chat`). The session token lives in
+ * localStorage, so a reload resumes the same conversation; on every
+ * (re)connect the page fetches what it missed since the last message it saw.
+ * A message shows "sending…" until the server has stored it, and can be
+ * retried with the same client id, which the server deduplicates.
+ */
+import { io, type Socket } from 'socket.io-client';
+import type { CitizenClientEvents, CitizenMessageView, CitizenServerEvents } from '../realtime/events.ts';
+import { byId, clientId, el, formatTime, isSendKey, statusLine, typingEmitter } from './dom.ts';
+import { describeError, requester } from './request.ts';
+
+type CitizenSocket = Socket<CitizenServerEvents, CitizenClientEvents>;
+const TOKEN_KEY = 'lifeline.chat.token';
+/** Failures worth retrying by themselves once the connection is back. */
+const TRANSIENT = new Set(['offline', 'timeout', 'internal']);
+
+const ui = {
+  start: byId('start', HTMLElement),
+  startForm: byId('start-form', HTMLFormElement),
+  name: byId('name', HTMLInputElement),
+  log: byId('log', HTMLOListElement),
+  typing: byId('typing', HTMLParagraphElement),
+  sendForm: byId('send-form', HTMLFormElement),
+  message: byId('message', HTMLTextAreaElement),
+};
+const status = statusLine(byId('status', HTMLParagraphElement));
+
+/** A message this page sent, from "sending…" to "sent" (or "not sent", with Retry). */
+interface Outgoing {
+  clientId: string;
+  text: string;
+  state: 'sending' | 'sent' | 'failed';
+  error?: { code: string; text: string };
+  item: HTMLLIElement;
+}
+
+let token = localStorage.getItem(TOKEN_KEY);
+let starting: Promise<boolean> | undefined;
+/** The highest server message id this page has received (push or fetch); own acks do not count, so nothing is skipped. */
+let lastSeenId = 0;
+const shown = new Map<number, HTMLLIElement>();
+const outgoing = new Map<string, Outgoing>();
+const read = new Set<number>();
+const unread: number[] = [];
+let typingTimer: ReturnType<typeof setTimeout> | undefined;
+
+const socket: CitizenSocket = io('/citizen', { auth: token ? { token } : {}, transports: ['websocket'] });
+const ask = requester<CitizenClientEvents>(socket);
+
+// ---- rendering ---------------------------------------------------------------------
+
+function follow(): void {
+  ui.log.lastElementChild?.scrollIntoView({ block: 'end' });
+}
+
+function bubble(kind: 'inbound' | 'outbound' | 'system', author: string, createdAt: string, body: string): HTMLLIElement {
+  return el('li', { class: `msg msg-${kind}`, testid: 'message', attrs: { 'data-direction': kind } }, [
+    el('p', { class: 'msg-meta' }, [
+      el('span', { class: 'msg-author', text: author, testid: 'message-author' }),
+      el('time', { class: 'msg-time', text: formatTime(createdAt), attrs: { datetime: createdAt } }),
+    ]),
+    el('p', { class: 'msg-body', text: body, testid: 'message-body' }),
+  ]);
+}
+
+function renderOutgoing(o: Outgoing): void {
+  const state = o.item.querySelector<HTMLElement>('[data-testid="send-status"]');
+  const retry = o.item.querySelector<HTMLButtonElement>('[data-testid="retry"]');
+  if (!state || !retry) return;
+  o.item.dataset.state = o.state;
+  state.textContent = o.state === 'sending' ? 'sending…' : o.state === 'sent' ? 'sent' : `not sent: ${o.error?.text ?? 'error'}`;
+  state.className = `msg-status send-${o.state}`;
+  retry.hidden = o.state !== 'failed';
+}
+
+function addOutgoing(text: string): Outgoing {
+  const item = bubble('inbound', 'You', new Date().toISOString(), text);
+  const retry = el('button', { class: 'btn btn-small', text: 'Retry', testid: 'retry', attrs: { type: 'button' } });
+  item.append(el('p', { class: 'msg-foot' }, [el('span', { class: 'msg-status', testid: 'send-status' }), retry]));
+  const o: Outgoing = { clientId: clientId(), text, state: 'sending', item };
+  retry.addEventListener('click', () => void deliver(o));
+  outgoing.set(o.clientId, o);
+  ui.log.append(item);
+  renderOutgoing(o);
+  follow();
+  return o;
+}
+
+function markRead(id: number): void {
+  if (read.has(id)) return;
+  if (document.visibilityState !== 'visible' || !socket.connected) {
+    if (!unread.includes(id)) unread.push(id);
+    return;
+  }
+  read.add(id);
+  socket.emit('message:read', { id });
+}
+
+function flushUnread(): void {
+  for (const id of unread.splice(0)) markRead(id);
+}
+
+/** Shows a stored message once, whether it came by push or by fetch. */
+function addServerMessage(m: CitizenMessageView): void {
+  lastSeenId = Math.max(lastSeenId, m.id);
+  if (m.direction === 'inbound' && m.clientMessageId) {
+    const mine = outgoing.get(m.clientMessageId);
+    if (mine) {
+      // Stored after all, even if the ack was lost.
+      mine.state = 'sent';
+      renderOutgoing(mine);
+      shown.set(m.id, mine.item);
+      return;
+    }
+  }
+  if (shown.has(m.id)) return;
+  const author = m.direction === 'inbound' ? 'You' : m.direction === 'system' ? 'Notice' : m.authorName ? `${m.authorName}, call-taker` : 'Call-taker';
+  const item = bubble(m.direction, author, m.createdAt, m.body);
+  item.dataset.messageId = String(m.id);
+  if (m.direction === 'inbound') {
+    item.dataset.state = 'sent';
+    item.append(el('p', { class: 'msg-foot' }, [el('span', { class: 'msg-status send-sent', text: 'sent', testid: 'send-status' })]));
+  }
+  shown.set(m.id, item);
+  ui.log.append(item);
+  if (m.direction !== 'inbound') {
+    showTyping(false);
+    markRead(m.id);
+  }
+  follow();
+}
+
+function showTyping(typing: boolean): void {
+  if (typingTimer) clearTimeout(typingTimer);
+  typingTimer = undefined;
+  ui.typing.textContent = typing ? 'Call-taker is typing…' : '';
+  // A lost "stopped typing" must not leave the indicator on for ever.
+  if (typing) typingTimer = setTimeout(() => showTyping(false), 8000);
+}
+
+function sessionStarted(): void {
+  ui.start.hidden = true;
+}
+
+// ---- server ------------------------------------------------------------------------
+
+function ensureSession(): Promise<boolean> {
+  if (token) return Promise.resolve(true);
+  starting ??= (async () => {
+    const name = ui.name.value.trim();
+    const reply = await ask('session:start', name ? { name } : {});
+    starting = undefined;
+    if (!reply.ok) {
+      status.error(`Could not start the chat: ${describeError(reply)}. If you can, call 911.`);
+      return false;
+    }
+    token = reply.data.token;
+    localStorage.setItem(TOKEN_KEY, token);
+    // Reconnections must resume this session, not open an anonymous one.
+    socket.auth = { token };
+    sessionStarted();
+    return true;
+  })();
+  return starting;
+}
+
+async function deliver(o: Outgoing): Promise<void> {
+  o.state = 'sending';
+  renderOutgoing(o);
+  const ready = await ensureSession();
+  const reply = ready
+    ? await ask('message:send', { clientId: o.clientId, text: o.text })
+    : ({ ok: false, error: { code: 'offline', message: 'the chat could not start' } } as const);
+  // A fetch during the wait may already have confirmed it.
+  if ((o.state as Outgoing['state']) === 'sent') return;
+  if (reply.ok) {
+    o.state = 'sent';
+    o.error = undefined;
+    shown.set(reply.data.id, o.item);
+  } else {
+    o.state = 'failed';
+    o.error = { code: reply.error.code, text: reply.error.code === 'offline' ? 'no connection, will retry' : describeError(reply) };
+  }
+  renderOutgoing(o);
+}
+
+async function catchUp(): Promise<void> {
+  if (token) {
+    const reply = await ask('messages:since', { afterId: lastSeenId });
+    if (!reply.ok) {
+      status.error(`Could not load the conversation: ${describeError(reply)}`);
+      return;
+    }
+    for (const m of reply.data) addServerMessage(m);
+  }
+  for (const o of outgoing.values()) {
+    if (o.state === 'failed' && o.error && TRANSIENT.has(o.error.code)) void deliver(o);
+  }
+}
+
+socket.on('connect', () => {
+  status.clear();
+  flushUnread();
+  void catchUp();
+});
+socket.on('disconnect', () => {
+  status.error('Connection lost. Reconnecting… Your messages will be sent when the connection is back. If you can, call 911.');
+});
+socket.on('connect_error', () => {
+  if (socket.active) status.error('Cannot reach the emergency chat. Retrying… If you can, call 911.');
+  else status.error('The emergency chat is not available. Please call 911 if you can.');
+});
+socket.on('message:new', (m) => addServerMessage(m));
+socket.on('typing', (u) => showTyping(u.typing));
+
+// ---- user actions ----------------------------------------------------------------
+
+const myTyping = typingEmitter((typing) => {
+  if (token && socket.connected) socket.emit('typing', { typing });
+});
+
+function sendFromBox(): void {
+  const text = ui.message.value.trim();
+  if (!text) {
+    ui.message.focus();
+    return;
+  }
+  ui.message.value = '';
+  myTyping.stop();
+  void deliver(addOutgoing(text));
+  ui.message.focus();
+}
+
+ui.startForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  void ensureSession().then((ok) => {
+    if (!ok) return;
+    status.info('Chat started. Write your message below.');
+    ui.message.focus();
+  });
+});
+ui.sendForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  sendFromBox();
+});
+ui.message.addEventListener('keydown', (event) => {
+  if (!isSendKey(event)) return;
+  event.preventDefault();
+  sendFromBox();
+});
+ui.message.addEventListener('input', () => {
+  if (ui.message.value.trim()) myTyping.poke();
+  else myTyping.stop();
+});
+ui.message.addEventListener('blur', () => myTyping.stop());
+document.addEventListener('visibilitychange', flushUnread);
+
+if (token) sessionStarted();

@@ -1,1 +1,476 @@
-export {};
+/**
+ * The agent and supervisor console (`/console`): sign in over HTTP, then
+ * everything live over the `/agent` socket. Pushes are hints; on every
+ * (re)connect the page re-lists conversations and reloads the open one.
+ */
+import { io, type Socket } from 'socket.io-client';
+import { OPEN_STATUSES, PRESENCES, RESOLUTIONS, roleAtLeast, type Presence, type Resolution } from '../domain/types.ts';
+import type { AgentClientEvents, AgentServerEvents, AgentView, ConversationView, MessageView } from '../realtime/events.ts';
+import { compareConversations, conversationMeta, conversationRow, messageItem, RESOLUTION_LABELS, setDelivery, waitingText } from './console-view.ts';
+import { byId, clientId, el, isSendKey, statusLine, typingEmitter } from './dom.ts';
+import { describeError, requester } from './request.ts';
+
+type AgentSocket = Socket<AgentServerEvents, AgentClientEvents>;
+const TOKEN_KEY = 'lifeline.console.token';
+
+const ui = {
+  tools: byId('session-tools', HTMLDivElement),
+  whoami: byId('whoami', HTMLSpanElement),
+  connection: byId('connection', HTMLSpanElement),
+  presence: byId('presence', HTMLSelectElement),
+  notify: byId('notify-permission', HTMLButtonElement),
+  logout: byId('logout', HTMLButtonElement),
+  loginView: byId('login-view', HTMLElement),
+  loginForm: byId('login-form', HTMLFormElement),
+  username: byId('login-username', HTMLInputElement),
+  password: byId('login-password', HTMLInputElement),
+  workspace: byId('workspace', HTMLDivElement),
+  list: byId('conversation-list', HTMLUListElement),
+  count: byId('queue-count', HTMLSpanElement),
+  listEmpty: byId('queue-empty', HTMLParagraphElement),
+  paneEmpty: byId('conversation-empty', HTMLParagraphElement),
+  pane: byId('conversation-body', HTMLDivElement),
+  title: byId('conversation-title', HTMLHeadingElement),
+  meta: byId('conversation-meta', HTMLParagraphElement),
+  accept: byId('accept', HTMLButtonElement),
+  resolution: byId('resolution', HTMLSelectElement),
+  resolve: byId('resolve', HTMLButtonElement),
+  log: byId('message-log', HTMLOListElement),
+  typing: byId('typing', HTMLParagraphElement),
+  replyForm: byId('reply-form', HTMLFormElement),
+  reply: byId('reply', HTMLTextAreaElement),
+  send: byId('send', HTMLButtonElement),
+};
+const status = statusLine(byId('status', HTMLParagraphElement));
+
+interface Session {
+  token: string;
+  me: AgentView;
+  socket: AgentSocket;
+  ask: ReturnType<typeof requester<AgentClientEvents>>;
+}
+interface OpenConversation {
+  conversation: ConversationView;
+  messages: Map<number, MessageView>;
+  items: Map<number, HTMLLIElement>;
+}
+
+let session: Session | undefined;
+const conversations = new Map<string, ConversationView>();
+let open: OpenConversation | undefined;
+const typers = new Map<string, ReturnType<typeof setTimeout>>();
+/** The unsent reply's client id, reused when the same text is sent again after an error. */
+let draft: { text: string; clientId: string } | undefined;
+
+// ---- HTTP -----------------------------------------------------------------
+
+async function http<T>(method: string, path: string, token?: string, body?: unknown): Promise<{ ok: true; data: T } | { ok: false; status: number; message: string }> {
+  try {
+    const res = await fetch(path, {
+      method,
+      headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    const json = (text ? JSON.parse(text) : {}) as T & { error?: { message?: string } };
+    if (res.ok) return { ok: true, data: json };
+    return { ok: false, status: res.status, message: json.error?.message ?? `request failed (${res.status})` };
+  } catch {
+    return { ok: false, status: 0, message: 'cannot reach the server' };
+  }
+}
+
+// ---- conversation list --------------------------------------------------------
+
+function belongsInList(c: ConversationView): boolean {
+  if (!session || !OPEN_STATUSES.includes(c.status)) return false;
+  return roleAtLeast(session.me.role, 'supervisor') || c.agentId === session.me.id;
+}
+
+function renderList(): void {
+  const now = Date.now();
+  const sorted = [...conversations.values()].sort(compareConversations);
+  ui.list.replaceChildren(...sorted.map((c) => conversationRow(c, c.id === open?.conversation.id, now)));
+  ui.count.textContent = String(sorted.length);
+  ui.listEmpty.hidden = sorted.length > 0;
+}
+
+function tick(): void {
+  const now = Date.now();
+  for (const node of ui.list.querySelectorAll<HTMLElement>('[data-testid="row-waiting"]')) {
+    const id = node.closest<HTMLElement>('[data-conversation-id]')?.dataset.conversationId;
+    const c = id ? conversations.get(id) : undefined;
+    if (c) node.textContent = waitingText(c, now);
+  }
+}
+
+/** Applies a conversation's new state to the list and, if open, to the pane. */
+function upsertConversation(c: ConversationView): void {
+  const known = conversations.get(c.id);
+  if (known && known.version > c.version) return;
+  if (belongsInList(c)) conversations.set(c.id, c);
+  else conversations.delete(c.id);
+  renderList();
+  if (open && open.conversation.id === c.id && open.conversation.version <= c.version) {
+    open.conversation = c;
+    renderPaneHead();
+  }
+}
+
+function notifyOffer(c: ConversationView): void {
+  if (!('Notification' in window) || Notification.permission !== 'granted') return;
+  const note = new Notification('Lifeline: new conversation', {
+    body: `${c.contact.display} · ${c.channel} · priority ${c.priority}`,
+    tag: c.id,
+  });
+  note.onclick = () => {
+    window.focus();
+    void openConversation(c.id);
+  };
+}
+
+// ---- open conversation ----------------------------------------------------------
+
+function renderPaneHead(): void {
+  if (!open || !session) return;
+  const c = open.conversation;
+  const mine = c.agentId === session.me.id;
+  const canReply = (c.status === 'active' || c.status === 'on_hold') && (mine || roleAtLeast(session.me.role, 'supervisor'));
+  ui.title.textContent = c.contact.display;
+  ui.meta.textContent = conversationMeta(c);
+  ui.pane.dataset.status = c.status;
+  ui.accept.hidden = !(c.status === 'offered' && mine);
+  ui.resolve.disabled = ui.resolution.disabled = !OPEN_STATUSES.includes(c.status);
+  ui.reply.disabled = ui.send.disabled = !canReply;
+  ui.reply.placeholder = canReply
+    ? 'Reply to the caller (Enter sends, Shift+Enter for a new line)'
+    : c.status === 'offered' ? 'Accept the conversation to reply' : `This conversation is ${c.status.replace('_', ' ')}`;
+}
+
+function nearBottom(): boolean {
+  return ui.log.scrollHeight - ui.log.scrollTop - ui.log.clientHeight < 80;
+}
+
+function addMessage(m: MessageView): void {
+  if (!open || m.conversationId !== open.conversation.id) return;
+  const known = open.items.get(m.id);
+  if (known) {
+    setDelivery(known, m.deliveryStatus, m.deliveryError);
+    return;
+  }
+  const follow = nearBottom() || m.direction === 'outbound';
+  const item = messageItem(m, open.conversation.contact.display);
+  const later = [...open.items.entries()].filter(([id]) => id > m.id).sort(([a], [b]) => a - b)[0];
+  ui.log.insertBefore(item, later ? later[1] : null);
+  open.messages.set(m.id, m);
+  open.items.set(m.id, item);
+  if (m.direction === 'inbound') clearTyping('citizen');
+  if (follow) ui.log.scrollTop = ui.log.scrollHeight;
+}
+
+function closePane(): void {
+  open = undefined;
+  ui.pane.hidden = true;
+  ui.paneEmpty.hidden = false;
+  ui.log.replaceChildren();
+  clearAllTyping();
+  renderList();
+}
+
+/** Opens (or, after a reconnect, reloads) a conversation: joins its room and merges its history. */
+async function openConversation(id: string): Promise<void> {
+  if (!session) return;
+  const reply = await session.ask('conversation:open', { conversationId: id });
+  if (!reply.ok) {
+    status.error(`Could not open the conversation: ${describeError(reply)}`);
+    if (open?.conversation.id === id && (reply.error.code === 'not_found' || reply.error.code === 'forbidden')) closePane();
+    return;
+  }
+  const { conversation, messages } = reply.data;
+  if (open?.conversation.id !== id) {
+    if (open?.conversation.id) draft = undefined;
+    open = { conversation, messages: new Map(), items: new Map() };
+    ui.log.replaceChildren();
+    ui.reply.value = '';
+    clearAllTyping();
+  } else {
+    open.conversation = conversation;
+  }
+  ui.pane.hidden = false;
+  ui.paneEmpty.hidden = true;
+  for (const m of messages) addMessage(m);
+  ui.log.scrollTop = ui.log.scrollHeight;
+  renderPaneHead();
+  renderList();
+}
+
+// ---- typing -----------------------------------------------------------------
+
+function renderTyping(): void {
+  const who = [...typers.keys()];
+  ui.typing.textContent = who.length === 0 ? '' : `${who.join(', ')} ${who.length > 1 ? 'are' : 'is'} typing…`;
+}
+
+function clearTyping(who: string): void {
+  const timer = typers.get(who);
+  if (timer) clearTimeout(timer);
+  if (typers.delete(who)) renderTyping();
+}
+
+function clearAllTyping(): void {
+  for (const timer of typers.values()) clearTimeout(timer);
+  typers.clear();
+  renderTyping();
+}
+
+function showTyping(who: string, typing: boolean): void {
+  clearTyping(who);
+  if (!typing) return;
+  // A lost "stopped typing" must not leave the indicator on for ever.
+  typers.set(who, setTimeout(() => clearTyping(who), 8000));
+  renderTyping();
+}
+
+const myTyping = typingEmitter((typing) => {
+  if (session && open) session.socket.emit('typing', { conversationId: open.conversation.id, typing });
+});
+
+// ---- session ------------------------------------------------------------------
+
+function setConnection(state: 'connecting' | 'connected' | 'reconnecting'): void {
+  ui.connection.dataset.state = state;
+  ui.connection.textContent = state === 'connected' ? 'connected' : `${state}…`;
+}
+
+function showPresence(presence: Presence): void {
+  ui.presence.value = presence;
+  ui.presence.dataset.confirmed = presence;
+}
+
+async function resync(): Promise<void> {
+  if (!session) return;
+  const reply = await session.ask('conversation:list', {});
+  if (!reply.ok) {
+    status.error(`Could not load conversations: ${describeError(reply)}`);
+    return;
+  }
+  conversations.clear();
+  for (const c of reply.data) if (belongsInList(c)) conversations.set(c.id, c);
+  renderList();
+  if (open) await openConversation(open.conversation.id);
+}
+
+function connect(token: string): AgentSocket {
+  const socket: AgentSocket = io('/agent', { auth: { token }, transports: ['websocket'] });
+  socket.on('connect', () => {
+    setConnection('connected');
+    void resync();
+  });
+  socket.on('disconnect', () => setConnection('reconnecting'));
+  socket.on('connect_error', () => {
+    // A refused handshake (expired or revoked session) is not retried by Socket.IO.
+    if (!socket.active) void endSession('Your session has ended; please sign in again.');
+    else setConnection('reconnecting');
+  });
+  socket.on('conversation:offered', (c) => {
+    upsertConversation(c);
+    notifyOffer(c);
+  });
+  socket.on('conversation:updated', (c) => upsertConversation(c));
+  socket.on('message:new', (m) => addMessage(m));
+  socket.on('message:status', (u) => {
+    const item = open?.items.get(u.id);
+    const m = open?.messages.get(u.id);
+    if (!item || !m) return;
+    m.deliveryStatus = u.status;
+    m.deliveryError = u.error;
+    setDelivery(item, u.status, u.error);
+  });
+  socket.on('typing', (u) => {
+    if (session && open && u.conversationId === open.conversation.id && u.who !== session.me.displayName) showTyping(u.who, u.typing);
+  });
+  socket.on('presence:changed', (agent) => {
+    if (session && agent.id === session.me.id) {
+      session.me = agent;
+      showPresence(agent.presence);
+    }
+  });
+  return socket;
+}
+
+function startSession(token: string, me: AgentView): void {
+  const socket = connect(token);
+  session = { token, me, socket, ask: requester<AgentClientEvents>(socket) };
+  ui.loginView.hidden = true;
+  ui.workspace.hidden = false;
+  ui.tools.hidden = false;
+  ui.whoami.textContent = `${me.displayName} (${me.role})`;
+  showPresence(me.presence);
+  setConnection('connecting');
+  ui.notify.hidden = !('Notification' in window) || Notification.permission !== 'default';
+  status.clear();
+}
+
+async function endSession(message?: string): Promise<void> {
+  session?.socket.disconnect();
+  session = undefined;
+  sessionStorage.removeItem(TOKEN_KEY);
+  conversations.clear();
+  closePane();
+  ui.workspace.hidden = true;
+  ui.tools.hidden = true;
+  ui.loginView.hidden = false;
+  ui.password.value = '';
+  ui.username.focus();
+  if (message) status.info(message);
+}
+
+// ---- user actions -----------------------------------------------------------------
+
+ui.loginForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  void (async () => {
+    const submit = ui.loginForm.querySelector('button');
+    if (submit) submit.disabled = true;
+    status.info('Signing in…');
+    const res = await http<{ token: string; agent: AgentView }>('POST', '/api/auth/login', undefined, {
+      username: ui.username.value.trim(),
+      password: ui.password.value,
+    });
+    if (submit) submit.disabled = false;
+    if (!res.ok) {
+      status.error(res.status === 401 ? 'Wrong username or password.' : `Could not sign in: ${res.message}`);
+      return;
+    }
+    sessionStorage.setItem(TOKEN_KEY, res.data.token);
+    ui.password.value = '';
+    startSession(res.data.token, res.data.agent);
+  })();
+});
+
+ui.logout.addEventListener('click', () => {
+  void (async () => {
+    if (!session) return;
+    const { token, ask } = session;
+    // Stop offers to a console nobody is watching before the session goes.
+    await ask('presence:set', { presence: 'offline' });
+    await http('POST', '/api/auth/logout', token);
+    await endSession('Signed out.');
+  })();
+});
+
+ui.presence.addEventListener('change', () => {
+  void (async () => {
+    if (!session) return;
+    const wanted = ui.presence.value as Presence;
+    const reply = await session.ask('presence:set', { presence: wanted });
+    if (!session) return;
+    if (!reply.ok) {
+      showPresence(session.me.presence);
+      status.error(`Could not change presence: ${describeError(reply)}`);
+      return;
+    }
+    session.me = reply.data;
+    showPresence(reply.data.presence);
+    status.info(`Presence: ${reply.data.presence}`);
+  })();
+});
+
+ui.notify.addEventListener('click', () => {
+  void Notification.requestPermission().then((permission) => {
+    ui.notify.hidden = permission !== 'default';
+    status.info(permission === 'granted' ? 'Notifications enabled.' : 'Notifications were not allowed.');
+  });
+});
+
+ui.list.addEventListener('click', (event) => {
+  const row = (event.target as Element).closest<HTMLElement>('[data-conversation-id]');
+  if (row?.dataset.conversationId) void openConversation(row.dataset.conversationId);
+});
+
+ui.accept.addEventListener('click', () => {
+  void (async () => {
+    if (!session || !open) return;
+    ui.accept.disabled = true;
+    const reply = await session.ask('conversation:accept', { conversationId: open.conversation.id });
+    ui.accept.disabled = false;
+    if (!reply.ok) {
+      status.error(`Could not accept: ${describeError(reply)}`);
+      return;
+    }
+    upsertConversation(reply.data);
+    status.clear();
+    ui.reply.focus();
+  })();
+});
+
+ui.resolve.addEventListener('click', () => {
+  void (async () => {
+    if (!session || !open) return;
+    const resolution = ui.resolution.value as Resolution;
+    ui.resolve.disabled = true;
+    const reply = await session.ask('conversation:resolve', { conversationId: open.conversation.id, resolution });
+    if (!reply.ok) {
+      ui.resolve.disabled = false;
+      status.error(`Could not resolve: ${describeError(reply)}`);
+      return;
+    }
+    upsertConversation(reply.data);
+    status.info(`Conversation resolved: ${RESOLUTION_LABELS[resolution]}.`);
+  })();
+});
+
+async function sendReply(): Promise<void> {
+  if (!session || !open || ui.send.disabled) return;
+  const text = ui.reply.value.trim();
+  if (!text) return;
+  draft = draft?.text === text ? draft : { text, clientId: clientId() };
+  const conversationId = open.conversation.id;
+  myTyping.stop();
+  ui.send.disabled = true;
+  const reply = await session.ask('message:send', { conversationId, text, clientId: draft.clientId });
+  renderPaneHead();
+  if (!reply.ok) {
+    status.error(`Reply not sent: ${describeError(reply)}. Press Send to try again.`);
+    return;
+  }
+  draft = undefined;
+  if (open?.conversation.id === conversationId && ui.reply.value.trim() === text) ui.reply.value = '';
+  addMessage(reply.data);
+  status.clear();
+}
+
+ui.replyForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  void sendReply();
+});
+ui.reply.addEventListener('keydown', (event) => {
+  if (!isSendKey(event)) return;
+  event.preventDefault();
+  void sendReply();
+});
+ui.reply.addEventListener('input', () => {
+  if (ui.reply.value.trim()) myTyping.poke();
+  else myTyping.stop();
+});
+ui.reply.addEventListener('blur', () => myTyping.stop());
+
+// ---- start ----------------------------------------------------------------------
+
+async function boot(): Promise<void> {
+  ui.presence.replaceChildren(...PRESENCES.map((p) => el('option', { text: p, attrs: { value: p } })));
+  ui.resolution.replaceChildren(...RESOLUTIONS.map((r) => el('option', { text: RESOLUTION_LABELS[r], attrs: { value: r } })));
+  setInterval(tick, 1000);
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (token) {
+    const me = await http<{ agent: AgentView }>('GET', '/api/auth/me', token);
+    if (me.ok) {
+      startSession(token, me.data.agent);
+      return;
+    }
+    sessionStorage.removeItem(TOKEN_KEY);
+  }
+  await endSession(token ? 'Your session has ended; please sign in again.' : undefined);
+}
+
+void boot();

@@ -1,0 +1,129 @@
+/**
+ * Rendering for the console: conversation rows and message bubbles. Pure
+ * functions from views to elements; all data goes in as text.
+ */
+import type { ConversationView, MessageView } from '../realtime/events.ts';
+import type { DeliveryStatus, Resolution } from '../domain/types.ts';
+import { el, formatDuration, formatTime } from './dom.ts';
+
+/** The console's order: highest priority first, then longest waiting. */
+export function compareConversations(a: ConversationView, b: ConversationView): number {
+  if (a.priority !== b.priority) return b.priority - a.priority;
+  return Date.parse(a.queuedAt) - Date.parse(b.queuedAt);
+}
+
+const CHANNEL_LABELS: Record<ConversationView['channel'], string> = {
+  sms: 'SMS',
+  email: 'E-mail',
+  webchat: 'Web chat',
+  slack: 'Slack',
+  voice: 'Voice',
+};
+
+export const channelLabel = (c: ConversationView): string => CHANNEL_LABELS[c.channel];
+export const statusLabel = (status: ConversationView['status']): string => status.replace('_', ' ');
+
+export const RESOLUTION_LABELS: Record<Resolution, string> = {
+  handled: 'Handled',
+  false_alarm: 'False alarm',
+  transferred: 'Transferred',
+  abandoned: 'Abandoned',
+  duplicate: 'Duplicate',
+  referred: 'Referred',
+};
+
+/** "waiting 0:42" while queued or offered, "active 3:10" once someone accepted it. */
+export function waitingText(c: ConversationView, now: number): string {
+  if (c.status === 'queued' || c.status === 'offered') return `waiting ${formatDuration(now - Date.parse(c.queuedAt))}`;
+  const since = Date.parse(c.acceptedAt ?? c.queuedAt);
+  return `${statusLabel(c.status)} ${formatDuration(now - since)}`;
+}
+
+/** One row of the conversation list: a button that opens the conversation. */
+export function conversationRow(c: ConversationView, selected: boolean, now: number): HTMLLIElement {
+  const urgent = c.priority >= 90;
+  const button = el('button', {
+    class: `conversation-row status-${c.status}${urgent ? ' urgent' : ''}`,
+    testid: 'conversation-row',
+    attrs: { type: 'button', 'data-conversation-id': c.id, 'data-status': c.status, ...(selected ? { 'aria-current': 'true' } : {}) },
+  }, [
+    el('span', { class: 'row-top' }, [
+      el('span', { class: 'row-contact', text: c.contact.display, testid: 'row-contact' }),
+      el('span', { class: 'row-priority', text: `P${c.priority}`, testid: 'row-priority', attrs: { title: 'priority' } }),
+    ]),
+    el('span', { class: 'row-bottom' }, [
+      el('span', { class: 'badge', text: channelLabel(c), testid: 'row-channel' }),
+      el('span', { class: `badge badge-${c.status}`, text: statusLabel(c.status), testid: 'row-status' }),
+      el('span', { class: 'row-waiting', text: waitingText(c, now), testid: 'row-waiting' }),
+    ]),
+  ]);
+  return el('li', {}, [button]);
+}
+
+/** The line under the conversation title. */
+export function conversationMeta(c: ConversationView): string {
+  const parts = [channelLabel(c), statusLabel(c.status), `priority ${c.priority}`, `opened ${formatTime(c.openedAt)}`];
+  if (c.resolution) parts.push(`resolution: ${RESOLUTION_LABELS[c.resolution]}`);
+  if (c.confidential) parts.push('confidential');
+  return parts.join(' · ');
+}
+
+const DELIVERY_LABELS: Record<DeliveryStatus, string> = {
+  received: 'received',
+  queued: 'queued',
+  sent: 'sent',
+  delivered: 'delivered',
+  failed: 'failed',
+};
+
+function authorOf(m: MessageView, contact: string): string {
+  switch (m.direction) {
+    case 'inbound':
+      return contact;
+    case 'outbound':
+      return m.authorName ?? 'Call-taker';
+    case 'note':
+      return `${m.authorName ?? 'Agent'} (internal note)`;
+    case 'system':
+      return 'System';
+  }
+}
+
+/** Text of an outbound message's delivery status. */
+export function deliveryText(status: DeliveryStatus, error: string | null): string {
+  return status === 'failed' && error ? `failed: ${error}` : DELIVERY_LABELS[status];
+}
+
+/** One message bubble; outbound ones carry a delivery status that `message:status` updates. */
+export function messageItem(m: MessageView, contact: string): HTMLLIElement {
+  const meta = el('p', { class: 'msg-meta' }, [
+    el('span', { class: 'msg-author', text: authorOf(m, contact), testid: 'message-author' }),
+    el('time', { class: 'msg-time', text: formatTime(m.createdAt), attrs: { datetime: m.createdAt } }),
+  ]);
+  if (m.direction === 'outbound') {
+    meta.append(
+      el('span', {
+        class: `msg-status delivery-${m.deliveryStatus}`,
+        text: deliveryText(m.deliveryStatus, m.deliveryError),
+        testid: 'delivery-status',
+      }),
+    );
+  }
+  const children: Node[] = [meta, el('p', { class: 'msg-body', text: m.body, testid: 'message-body' })];
+  for (const a of m.attachments) {
+    children.push(el('p', { class: 'msg-attachment', text: `Attachment: ${a.name} (${a.contentType}, ${a.size} bytes)` }));
+  }
+  return el('li', {
+    class: `msg msg-${m.direction}`,
+    testid: 'message',
+    attrs: { 'data-message-id': String(m.id), 'data-direction': m.direction },
+  }, children);
+}
+
+/** Updates the status text of a rendered outbound message. */
+export function setDelivery(item: Element, status: DeliveryStatus, error: string | null): void {
+  const node = item.querySelector<HTMLElement>('[data-testid="delivery-status"]');
+  if (!node) return;
+  node.textContent = deliveryText(status, error);
+  node.className = `msg-status delivery-${status}`;
+}
