@@ -14,7 +14,7 @@ describe('HTTP API bad input', () => {
   beforeAll(async () => {
     gw = await startTestGateway({ HTTP_BODY_LIMIT: '16kb' });
     admin = await login(gw, 'admin', ADMIN_PASSWORD);
-    [agent] = (await createAgents(gw, [{ username: 'eve', capacity: 2 }])) as [{ id: string; token: string }];
+    agent = (await createAgents(gw, [{ username: 'eve', capacity: 2 }]))[0]!;
   });
   afterAll(async () => {
     await gw?.destroy();

@@ -120,8 +120,9 @@ export async function connectCitizen(gateway: { url: string }, token?: string): 
 }
 
 /** Emits a request and returns its data, throwing on an error reply. */
-export async function request<T>(socket: { timeout(ms: number): { emitWithAck(event: string, input: unknown): Promise<Reply<T>> } }, event: string, input: unknown): Promise<T> {
-  const reply = await socket.timeout(10_000).emitWithAck(event, input);
+export async function request<T>(socket: AgentSocket | CitizenSocket, event: string, input: unknown): Promise<T> {
+  const timed = socket.timeout(10_000) as unknown as { emitWithAck(event: string, input: unknown): Promise<Reply<T>> };
+  const reply = await timed.emitWithAck(event, input);
   if (!reply.ok) throw new Error(`${event} failed: ${reply.error.code} ${reply.error.message}`);
   return reply.data;
 }

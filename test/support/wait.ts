@@ -24,24 +24,26 @@ export async function waitFor<T>(
   }
 }
 
+type Listener = (...args: never[]) => void;
 interface Emitter {
-  on(event: string, listener: (...args: never[]) => void): unknown;
-  off(event: string, listener: (...args: never[]) => void): unknown;
+  on(event: never, listener: never): unknown;
+  off(event: never, listener: never): unknown;
 }
 
 /** Resolves with the first event payload that matches, or rejects at the deadline. */
-export function nextEvent<T>(emitter: Emitter, event: string, match: (payload: T) => boolean = () => true, timeoutMs = 10_000): Promise<T> {
+export function nextEvent<T>(target: Emitter, event: string, match: (payload: T) => boolean = () => true, timeoutMs = 10_000): Promise<T> {
+  const emitter = target as unknown as { on(e: string, l: Listener): unknown; off(e: string, l: Listener): unknown };
   return new Promise((resolve, reject) => {
     const listener = (payload: T) => {
       if (!match(payload)) return;
       clearTimeout(timer);
-      emitter.off(event, listener as (...args: never[]) => void);
+      emitter.off(event, listener as Listener);
       resolve(payload);
     };
     const timer = setTimeout(() => {
-      emitter.off(event, listener as (...args: never[]) => void);
+      emitter.off(event, listener as Listener);
       reject(new Error(`timed out after ${timeoutMs} ms waiting for event ${event}`));
     }, timeoutMs);
-    emitter.on(event, listener as (...args: never[]) => void);
+    emitter.on(event, listener as Listener);
   });
 }
