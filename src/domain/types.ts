@@ -34,20 +34,6 @@ export function roleAtLeast(role: Role, required: Role): boolean {
   return ROLES.indexOf(role) >= ROLES.indexOf(required);
 }
 
-const TRANSITIONS: Record<ConversationStatus, readonly ConversationStatus[]> = {
-  queued: ['offered', 'active', 'resolved', 'abandoned'],
-  offered: ['queued', 'active', 'resolved', 'abandoned'],
-  active: ['on_hold', 'queued', 'resolved', 'abandoned'],
-  on_hold: ['active', 'queued', 'resolved', 'abandoned'],
-  resolved: [],
-  abandoned: [],
-};
-
-/** Whether a conversation may move from one status to another. */
-export function canTransition(from: ConversationStatus, to: ConversationStatus): boolean {
-  return TRANSITIONS[from].includes(to);
-}
-
 /** Delivery statuses only move forward; `failed` may be followed by a retry's `sent`. */
 const DELIVERY_RANK: Record<DeliveryStatus, number> = { received: 0, queued: 1, sent: 2, delivered: 3, failed: 2 };
 

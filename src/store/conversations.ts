@@ -3,7 +3,7 @@
  */
 import { and, asc, desc, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { ConversationStatus, DeliveryStatus } from '../domain/types.ts';
-import { OPEN_STATUSES } from '../domain/types.ts';
+import { DELIVERY_STATUSES, deliveryAdvances, OPEN_STATUSES } from '../domain/types.ts';
 import type { CitizenMessageView, ConversationView, MessageView } from '../realtime/events.ts';
 import type { DbOrTx } from './db.ts';
 import { agents, contacts, conversations, events, messages, type ConversationRow, type MessageRow } from './schema.ts';
@@ -166,13 +166,7 @@ export async function setDeliveryStatus(
   status: DeliveryStatus,
   extra: { error?: string | null; channelMessageId?: string } = {},
 ): Promise<{ conversationId: string } | undefined> {
-  const allowedFrom: Record<DeliveryStatus, DeliveryStatus[]> = {
-    received: [],
-    queued: [],
-    sent: ['queued', 'failed'],
-    delivered: ['queued', 'sent', 'failed'],
-    failed: ['queued', 'sent'],
-  };
+  const allowedFrom = DELIVERY_STATUSES.filter((current) => deliveryAdvances(current, status));
   const [row] = await db
     .update(messages)
     .set({
@@ -181,7 +175,7 @@ export async function setDeliveryStatus(
       updatedAt: sql`now()`,
       ...(extra.channelMessageId ? { channelMessageId: extra.channelMessageId } : {}),
     })
-    .where(and(eq(messages.id, messageId), inArray(messages.deliveryStatus, allowedFrom[status])))
+    .where(and(eq(messages.id, messageId), inArray(messages.deliveryStatus, allowedFrom)))
     .returning({ conversationId: messages.conversationId });
   if (!row) return undefined;
   await recordEvent(db, {

@@ -9,6 +9,7 @@ import { io, type Socket } from 'socket.io-client';
 import type { CitizenClientEvents, CitizenMessageView, CitizenServerEvents } from '../realtime/events.ts';
 import { byId, clientId, el, formatTime, isSendKey, statusLine, typingEmitter } from './dom.ts';
 import { describeError, requester } from './request.ts';
+import { typingIndicator } from './typing-indicator.ts';
 
 type CitizenSocket = Socket<CitizenServerEvents, CitizenClientEvents>;
 const TOKEN_KEY = 'lifeline.chat.token';
@@ -25,6 +26,7 @@ const ui = {
   message: byId('message', HTMLTextAreaElement),
 };
 const status = statusLine(byId('status', HTMLParagraphElement));
+const typing = typingIndicator(ui.typing, () => 'Call-taker is typing…');
 
 /** A message this page sent, from "sending…" to "sent" (or "not sent", with Retry). */
 interface Outgoing {
@@ -43,7 +45,6 @@ const shown = new Map<number, HTMLLIElement>();
 const outgoing = new Map<string, Outgoing>();
 const read = new Set<number>();
 const unread: number[] = [];
-let typingTimer: ReturnType<typeof setTimeout> | undefined;
 
 const socket: CitizenSocket = io('/citizen', { auth: token ? { token } : {}, transports: ['websocket'] });
 const ask = requester<CitizenClientEvents>(socket);
@@ -125,18 +126,10 @@ function addServerMessage(m: CitizenMessageView): void {
   shown.set(m.id, item);
   ui.log.append(item);
   if (m.direction !== 'inbound') {
-    showTyping(false);
+    typing.reset();
     markRead(m.id);
   }
   follow();
-}
-
-function showTyping(typing: boolean): void {
-  if (typingTimer) clearTimeout(typingTimer);
-  typingTimer = undefined;
-  ui.typing.textContent = typing ? 'Call-taker is typing…' : '';
-  // A lost "stopped typing" must not leave the indicator on for ever.
-  if (typing) typingTimer = setTimeout(() => showTyping(false), 8000);
 }
 
 function sessionStarted(): void {
@@ -212,12 +205,12 @@ socket.on('connect_error', () => {
   else status.error('The emergency chat is not available. Please call 911 if you can.');
 });
 socket.on('message:new', (m) => addServerMessage(m));
-socket.on('typing', (u) => showTyping(u.typing));
+socket.on('typing', (u) => typing.set('call-taker', u.typing));
 
 // ---- user actions ----------------------------------------------------------------
 
-const myTyping = typingEmitter((typing) => {
-  if (token && socket.connected) socket.emit('typing', { typing });
+const myTyping = typingEmitter((on) => {
+  if (token && socket.connected) socket.emit('typing', { typing: on });
 });
 
 function sendFromBox(): void {

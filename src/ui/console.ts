@@ -8,7 +8,9 @@ import { OPEN_STATUSES, PRESENCES, RESOLUTIONS, roleAtLeast, type Presence, type
 import type { AgentClientEvents, AgentServerEvents, AgentView, ConversationView, MessageView } from '../realtime/events.ts';
 import { compareConversations, conversationMeta, conversationRow, messageItem, RESOLUTION_LABELS, setDelivery, waitingText } from './console-view.ts';
 import { byId, clientId, el, isSendKey, statusLine, typingEmitter } from './dom.ts';
+import { http } from './http.ts';
 import { describeError, requester } from './request.ts';
+import { typingIndicator } from './typing-indicator.ts';
 
 type AgentSocket = Socket<AgentServerEvents, AgentClientEvents>;
 const TOKEN_KEY = 'lifeline.console.token';
@@ -42,6 +44,7 @@ const ui = {
   send: byId('send', HTMLButtonElement),
 };
 const status = statusLine(byId('status', HTMLParagraphElement));
+const typing = typingIndicator(ui.typing, (who) => `${who.join(', ')} ${who.length > 1 ? 'are' : 'is'} typing…`);
 
 interface Session {
   token: string;
@@ -58,27 +61,8 @@ interface OpenConversation {
 let session: Session | undefined;
 const conversations = new Map<string, ConversationView>();
 let open: OpenConversation | undefined;
-const typers = new Map<string, ReturnType<typeof setTimeout>>();
 /** The unsent reply's client id, reused when the same text is sent again after an error. */
 let draft: { text: string; clientId: string } | undefined;
-
-// ---- HTTP -----------------------------------------------------------------
-
-async function http<T>(method: string, path: string, token?: string, body?: unknown): Promise<{ ok: true; data: T } | { ok: false; status: number; message: string }> {
-  try {
-    const res = await fetch(path, {
-      method,
-      headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.text();
-    const json = (text ? JSON.parse(text) : {}) as T & { error?: { message?: string } };
-    if (res.ok) return { ok: true, data: json };
-    return { ok: false, status: res.status, message: json.error?.message ?? `request failed (${res.status})` };
-  } catch {
-    return { ok: false, status: 0, message: 'cannot reach the server' };
-  }
-}
 
 // ---- conversation list --------------------------------------------------------
 
@@ -164,7 +148,7 @@ function addMessage(m: MessageView): void {
   ui.log.insertBefore(item, later ? later[1] : null);
   open.messages.set(m.id, m);
   open.items.set(m.id, item);
-  if (m.direction === 'inbound') clearTyping('citizen');
+  if (m.direction === 'inbound') typing.clear('citizen');
   if (follow) ui.log.scrollTop = ui.log.scrollHeight;
 }
 
@@ -173,7 +157,7 @@ function closePane(): void {
   ui.pane.hidden = true;
   ui.paneEmpty.hidden = false;
   ui.log.replaceChildren();
-  clearAllTyping();
+  typing.reset();
   renderList();
 }
 
@@ -192,7 +176,7 @@ async function openConversation(id: string): Promise<void> {
     open = { conversation, messages: new Map(), items: new Map() };
     ui.log.replaceChildren();
     ui.reply.value = '';
-    clearAllTyping();
+    typing.reset();
   } else {
     open.conversation = conversation;
   }
@@ -206,33 +190,8 @@ async function openConversation(id: string): Promise<void> {
 
 // ---- typing -----------------------------------------------------------------
 
-function renderTyping(): void {
-  const who = [...typers.keys()];
-  ui.typing.textContent = who.length === 0 ? '' : `${who.join(', ')} ${who.length > 1 ? 'are' : 'is'} typing…`;
-}
-
-function clearTyping(who: string): void {
-  const timer = typers.get(who);
-  if (timer) clearTimeout(timer);
-  if (typers.delete(who)) renderTyping();
-}
-
-function clearAllTyping(): void {
-  for (const timer of typers.values()) clearTimeout(timer);
-  typers.clear();
-  renderTyping();
-}
-
-function showTyping(who: string, typing: boolean): void {
-  clearTyping(who);
-  if (!typing) return;
-  // A lost "stopped typing" must not leave the indicator on for ever.
-  typers.set(who, setTimeout(() => clearTyping(who), 8000));
-  renderTyping();
-}
-
-const myTyping = typingEmitter((typing) => {
-  if (session && open) session.socket.emit('typing', { conversationId: open.conversation.id, typing });
+const myTyping = typingEmitter((on) => {
+  if (session && open) session.socket.emit('typing', { conversationId: open.conversation.id, typing: on });
 });
 
 // ---- session ------------------------------------------------------------------
@@ -287,7 +246,7 @@ function connect(token: string): AgentSocket {
     setDelivery(item, u.status, u.error);
   });
   socket.on('typing', (u) => {
-    if (session && open && u.conversationId === open.conversation.id && u.who !== session.me.displayName) showTyping(u.who, u.typing);
+    if (session && open && u.conversationId === open.conversation.id && u.who !== session.me.displayName) typing.set(u.who, u.typing);
   });
   socket.on('presence:changed', (agent) => {
     if (session && agent.id === session.me.id) {
