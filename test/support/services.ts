@@ -3,7 +3,7 @@
  * TEST_REDIS_URL (defaults: the local PostgreSQL and Redis on their standard ports).
  */
 import { execSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 
 export const ADMIN_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -49,6 +49,11 @@ async function ensurePostgres(): Promise<void> {
   if (process.env.TEST_DATABASE_URL) throw new Error(`PostgreSQL at TEST_DATABASE_URL is not reachable`);
   if (!existsSync('/etc/postgresql')) aptInstall('postgresql');
   for (const version of readdirSync('/etc/postgresql')) {
+    const hba = `/etc/postgresql/${version}/main/pg_hba.conf`;
+    // The tests connect as postgres over loopback without a password, as on the dev machines.
+    if (mayInstall() && !readFileSync(hba, 'utf8').includes('host all postgres 127.0.0.1/32 trust')) {
+      writeFileSync(hba, `host all postgres 127.0.0.1/32 trust\nhost all postgres ::1/128 trust\n${readFileSync(hba, 'utf8')}`);
+    }
     run(`pg_ctlcluster --skip-systemctl-redirect ${version} main start || true`);
   }
   if (!(await waitReachable(ADMIN_DATABASE_URL, 20000))) {
