@@ -90,7 +90,7 @@ export async function startGateway(config: Config, adapterList: ChannelAdapter[]
 
   const receive = async (message: InboundMessage) => {
     metrics.received.inc({ channel: message.channel });
-    const result = await ingest({ db, enqueue, log, maxMessageChars: config.maxMessageChars }, message);
+    const result = await ingest({ sql: store.sql, enqueue, log, maxMessageChars: config.maxMessageChars }, message);
     (result.duplicate ? metrics.duplicates : metrics.stored).inc({ channel: message.channel });
     return result;
   };

@@ -4,18 +4,18 @@
  * Idempotent: keyed on the outbox row, which is acknowledged last.
  */
 import { and, desc, eq, lt, ne, sql } from 'drizzle-orm';
-import type { Job } from '../src/queue/backend.ts';
+import { UnrecoverableError, type Job } from '../src/queue/backend.ts';
 import { dispatchJob, routeJob, type DispatchJob, type RouteJob } from '../src/queue/catalog.ts';
 import type { ConsoleService } from '../src/console/service.ts';
 import type { Logger } from '../src/log.ts';
 import { scorePriority } from '../src/routing/priority.ts';
 import type { AssignmentPolicy } from '../src/routing/policy.ts';
-import { dispatchOnce, OptimisticConflict } from '../src/store/assignments.ts';
+import { dispatchOnce, OptimisticConflict, reopenConversation } from '../src/store/assignments.ts';
 import { getConversation, getConversationView, recordEvent } from '../src/store/conversations.ts';
 import type { Db } from '../src/store/db.ts';
 import { acknowledgeOutbox, isOutboxDone } from '../src/store/outbox.ts';
 import type { RuleCache } from '../src/store/rules.ts';
-import { conversations, messages } from '../src/store/schema.ts';
+import { conversations, messages, type ConversationRow } from '../src/store/schema.ts';
 import type { Notifier } from '../src/realtime/notifier.ts';
 
 export interface RoutingDeps {
@@ -30,9 +30,8 @@ export interface RoutingDeps {
 const MAX_DISPATCH_RETRIES = 8;
 
 /** Raises a queued conversation's priority from the rules and sets its queue. */
-async function score(deps: RoutingDeps, conversationId: string, messageId: number | null, log: Logger): Promise<void> {
-  const conversation = await getConversation(deps.db, conversationId);
-  if (!conversation || (conversation.status !== 'queued' && conversation.queueId !== null)) return;
+async function score(deps: RoutingDeps, conversation: ConversationRow, messageId: number | null, log: Logger): Promise<void> {
+  const conversationId = conversation.id;
   const [message] = messageId
     ? await deps.db.select({ body: messages.body }).from(messages).where(eq(messages.id, messageId))
     : [];
@@ -106,9 +105,18 @@ export function createRoutingProcessor(deps: RoutingDeps) {
     const data = routeJob.parse(job.data);
     if (await isOutboxDone(deps.db, data.outboxId)) return;
     const jobLog = log.child({ conversationId: data.conversationId, messageId: data.messageId });
-    await score(deps, data.conversationId, data.messageId, jobLog);
-    if (data.messageId) await deps.console.publishMessage(data.messageId);
-    await dispatch(deps, 'new message', jobLog);
+    let conversation = await getConversation(deps.db, data.conversationId);
+    if (!conversation) throw new UnrecoverableError(`conversation ${data.conversationId} not found`);
+    if (conversation.status === 'resolved' || conversation.status === 'abandoned') {
+      // Resolved between this message's commit and its routing: nobody has seen it, so it must not stay closed.
+      const reopened = await reopenConversation(deps.db, conversation.id, 'message arrived as it closed');
+      jobLog.warn({ decision: 'reopen', reopened }, 'message arrived in a closed conversation');
+      if (reopened) conversation = (await getConversation(deps.db, data.conversationId)) ?? conversation;
+      else await deps.console.publishConversation(conversation.id);
+    }
+    if (conversation.status === 'queued') await score(deps, conversation, data.messageId, jobLog);
+    if (data.messageId) await deps.console.publishMessage(data.messageId, conversation.agentId);
+    if (conversation.status === 'queued') await dispatch(deps, 'new message', jobLog);
     await acknowledgeOutbox(deps.db, data.outboxId);
   };
 }

@@ -12,7 +12,7 @@ import type { Enqueuer } from '../queue/enqueue.ts';
 import type { AgentView, ConversationView, MessageView } from '../realtime/events.ts';
 import type { Notifier } from '../realtime/notifier.ts';
 import { getAgent, toAgentView } from '../store/agents.ts';
-import { acceptOffer, requeueOffers, resolveConversation, setPresence } from '../store/assignments.ts';
+import { acceptOffer, requeueOffers, resolveConversation, setPresence, UnroutedMessages } from '../store/assignments.ts';
 import {
   getConversation,
   getConversationView,
@@ -64,12 +64,12 @@ export class ConsoleService {
   }
 
   /** Pushes a stored message to the consoles that show its conversation (citizens get it from the outbound worker). */
-  async publishMessage(messageId: number): Promise<MessageView | undefined> {
+  async publishMessage(messageId: number, knownAgentId?: string | null): Promise<MessageView | undefined> {
     const message = await getMessageView(this.deps.db, messageId);
     if (!message) return undefined;
-    const conversation = await getConversation(this.deps.db, message.conversationId);
+    const agentId = knownAgentId !== undefined ? knownAgentId : (await getConversation(this.deps.db, message.conversationId))?.agentId;
     this.deps.notifier.toAgents(
-      { agentIds: [conversation?.agentId ?? null], conversationId: message.conversationId, supervisors: true },
+      { agentIds: [agentId ?? null], conversationId: message.conversationId, supervisors: true },
       'message:new',
       message,
     );
@@ -122,7 +122,10 @@ export class ConsoleService {
 
   async resolve(actor: Actor, conversationId: string, resolution: Resolution): Promise<ConversationView> {
     const conversation = await this.load(actor, conversationId);
-    const done = await resolveConversation(this.deps.db, conversationId, resolution, { type: 'agent', id: actor.agentId });
+    const done = await resolveConversation(this.deps.db, conversationId, resolution, { type: 'agent', id: actor.agentId }).catch((err: unknown) => {
+      if (err instanceof UnroutedMessages) throw new ConflictError(err.message, 'unread_messages');
+      throw err;
+    });
     if (!done) throw new ConflictError(`conversation is already ${conversation.status}`, 'not_open');
     this.log.info({ conversationId, agentId: actor.agentId, resolution }, 'conversation resolved');
     const closing = await storeReply(this.deps, {

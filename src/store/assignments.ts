@@ -121,8 +121,17 @@ async function releaseLoad(tx: Tx, agentId: string, weight: number): Promise<voi
     .where(eq(agents.id, agentId));
 }
 
+/** The conversation still has inbound messages no worker has routed (pushed to a console). */
+export class UnroutedMessages extends Error {
+  constructor() {
+    super('a new message arrived in this conversation; read it before resolving');
+  }
+}
+
 /**
- * Resolves an open conversation and frees its agent's capacity.
+ * Resolves an open conversation and frees its agent's capacity. Refuses
+ * (UnroutedMessages) while an inbound message is still on its way to the
+ * console, so nothing the citizen wrote is closed away unseen.
  * Returns the agent that held it (null if none), or undefined if it was not open.
  */
 export async function resolveConversation(
@@ -135,9 +144,20 @@ export async function resolveConversation(
     const [row] = await tx
       .update(conversations)
       .set({ status: 'resolved', resolution, resolvedAt: sql`now()`, version: sql`${conversations.version} + 1` })
-      .where(and(eq(conversations.id, conversationId), inArray(conversations.status, ['queued', 'offered', 'active', 'on_hold'])))
+      .where(
+        and(
+          eq(conversations.id, conversationId),
+          inArray(conversations.status, ['queued', 'offered', 'active', 'on_hold']),
+          sql`not exists (select 1 from outbox o where o.conversation_id = ${conversations.id}
+                and o.kind = 'route' and o.processed_at is null)`,
+        ),
+      )
       .returning({ agentId: conversations.agentId, weight: conversations.weight, status: conversations.status });
-    if (!row) return undefined;
+    if (!row) {
+      const [current] = await tx.select({ status: conversations.status }).from(conversations).where(eq(conversations.id, conversationId));
+      if (current && ['queued', 'offered', 'active', 'on_hold'].includes(current.status)) throw new UnroutedMessages();
+      return undefined;
+    }
     if (row.agentId) await releaseLoad(tx, row.agentId, row.weight);
     await recordEvent(tx, { conversationId, type: 'conversation.resolved', actorType: actor.type, actorId: actor.id, data: { resolution } });
     return { agentId: row.agentId };
@@ -174,4 +194,36 @@ export async function setPresence(db: DbOrTx, agentId: string, presence: Presenc
     })
     .where(eq(agents.id, agentId));
   return before.presence;
+}
+
+/**
+ * Puts a closed conversation back in the queue, unless the contact already
+ * has another open one. Returns whether it was reopened.
+ */
+export async function reopenConversation(db: Db, conversationId: string, reason: string): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const rows = await tx
+      .update(conversations)
+      .set({
+        status: 'queued',
+        agentId: null,
+        resolution: null,
+        resolvedAt: null,
+        offeredAt: null,
+        queuedAt: sql`now()`,
+        version: sql`${conversations.version} + 1`,
+      })
+      .where(
+        and(
+          eq(conversations.id, conversationId),
+          inArray(conversations.status, ['resolved', 'abandoned']),
+          sql`not exists (select 1 from conversations o where o.contact_id = ${conversations.contactId}
+                and o.status in ('queued', 'offered', 'active', 'on_hold'))`,
+        ),
+      )
+      .returning({ id: conversations.id });
+    if (rows.length === 0) return false;
+    await recordEvent(tx, { conversationId, type: 'conversation.reopened', actorType: 'system', data: { reason } });
+    return true;
+  });
 }

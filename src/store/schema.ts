@@ -252,7 +252,10 @@ export const outbox = pgTable(
     enqueueCount: integer('enqueue_count').notNull().default(0),
     processedAt: timestamp('processed_at', { withTimezone: true }),
   },
-  (t) => [index('outbox_pending_idx').on(t.createdAt).where(sql`processed_at is null`)],
+  (t) => [
+    index('outbox_pending_idx').on(t.createdAt).where(sql`processed_at is null`),
+    index('outbox_pending_conversation_idx').on(t.conversationId).where(sql`processed_at is null`),
+  ],
 );
 
 export type AgentRow = typeof agents.$inferSelect;

@@ -51,8 +51,9 @@ const ask = requester<CitizenClientEvents>(socket);
 
 // ---- rendering ---------------------------------------------------------------------
 
+/** Keeps the newest message in view (the composer is sticky, so scroll the page to its end). */
 function follow(): void {
-  ui.log.lastElementChild?.scrollIntoView({ block: 'end' });
+  window.scrollTo({ top: document.documentElement.scrollHeight });
 }
 
 function bubble(kind: 'inbound' | 'outbound' | 'system', author: string, createdAt: string, body: string): HTMLLIElement {
@@ -193,11 +194,13 @@ async function catchUp(): Promise<void> {
 }
 
 socket.on('connect', () => {
+  document.body.dataset.connection = 'connected';
   status.clear();
   flushUnread();
   void catchUp();
 });
 socket.on('disconnect', () => {
+  document.body.dataset.connection = 'reconnecting';
   status.error('Connection lost. Reconnecting… Your messages will be sent when the connection is back. If you can, call 911.');
 });
 socket.on('connect_error', () => {

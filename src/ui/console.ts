@@ -5,8 +5,9 @@
  */
 import { io, type Socket } from 'socket.io-client';
 import { OPEN_STATUSES, PRESENCES, RESOLUTIONS, roleAtLeast, type Presence, type Resolution } from '../domain/types.ts';
-import type { AgentClientEvents, AgentServerEvents, AgentView, ConversationView, MessageView } from '../realtime/events.ts';
-import { compareConversations, conversationMeta, conversationRow, messageItem, RESOLUTION_LABELS, setDelivery, waitingText } from './console-view.ts';
+import type { AgentClientEvents, AgentServerEvents, AgentView, ConversationView } from '../realtime/events.ts';
+import { conversationPane } from './console-pane.ts';
+import { compareConversations, conversationRow, RESOLUTION_LABELS, waitingText } from './console-view.ts';
 import { byId, clientId, el, isSendKey, statusLine, typingEmitter } from './dom.ts';
 import { http } from './http.ts';
 import { describeError, requester } from './request.ts';
@@ -30,21 +31,27 @@ const ui = {
   list: byId('conversation-list', HTMLUListElement),
   count: byId('queue-count', HTMLSpanElement),
   listEmpty: byId('queue-empty', HTMLParagraphElement),
-  paneEmpty: byId('conversation-empty', HTMLParagraphElement),
-  pane: byId('conversation-body', HTMLDivElement),
-  title: byId('conversation-title', HTMLHeadingElement),
-  meta: byId('conversation-meta', HTMLParagraphElement),
-  accept: byId('accept', HTMLButtonElement),
-  resolution: byId('resolution', HTMLSelectElement),
-  resolve: byId('resolve', HTMLButtonElement),
-  log: byId('message-log', HTMLOListElement),
   typing: byId('typing', HTMLParagraphElement),
   replyForm: byId('reply-form', HTMLFormElement),
   reply: byId('reply', HTMLTextAreaElement),
   send: byId('send', HTMLButtonElement),
+  accept: byId('accept', HTMLButtonElement),
+  resolution: byId('resolution', HTMLSelectElement),
+  resolve: byId('resolve', HTMLButtonElement),
 };
 const status = statusLine(byId('status', HTMLParagraphElement));
 const typing = typingIndicator(ui.typing, (who) => `${who.join(', ')} ${who.length > 1 ? 'are' : 'is'} typing…`);
+const pane = conversationPane(
+  {
+    empty: byId('conversation-empty', HTMLParagraphElement),
+    pane: byId('conversation-body', HTMLDivElement),
+    title: byId('conversation-title', HTMLHeadingElement),
+    meta: byId('conversation-meta', HTMLParagraphElement),
+    log: byId('message-log', HTMLOListElement),
+    ...ui,
+  },
+  typing,
+);
 
 interface Session {
   token: string;
@@ -52,15 +59,9 @@ interface Session {
   socket: AgentSocket;
   ask: ReturnType<typeof requester<AgentClientEvents>>;
 }
-interface OpenConversation {
-  conversation: ConversationView;
-  messages: Map<number, MessageView>;
-  items: Map<number, HTMLLIElement>;
-}
 
 let session: Session | undefined;
 const conversations = new Map<string, ConversationView>();
-let open: OpenConversation | undefined;
 /** The unsent reply's client id, reused when the same text is sent again after an error. */
 let draft: { text: string; clientId: string } | undefined;
 
@@ -74,7 +75,7 @@ function belongsInList(c: ConversationView): boolean {
 function renderList(): void {
   const now = Date.now();
   const sorted = [...conversations.values()].sort(compareConversations);
-  ui.list.replaceChildren(...sorted.map((c) => conversationRow(c, c.id === open?.conversation.id, now)));
+  ui.list.replaceChildren(...sorted.map((c) => conversationRow(c, c.id === pane.current?.id, now)));
   ui.count.textContent = String(sorted.length);
   ui.listEmpty.hidden = sorted.length > 0;
 }
@@ -95,10 +96,7 @@ function upsertConversation(c: ConversationView): void {
   if (belongsInList(c)) conversations.set(c.id, c);
   else conversations.delete(c.id);
   renderList();
-  if (open && open.conversation.id === c.id && open.conversation.version <= c.version) {
-    open.conversation = c;
-    renderPaneHead();
-  }
+  if (session) pane.update(c, session.me);
 }
 
 function notifyOffer(c: ConversationView): void {
@@ -115,89 +113,41 @@ function notifyOffer(c: ConversationView): void {
 
 // ---- open conversation ----------------------------------------------------------
 
-function renderPaneHead(): void {
-  if (!open || !session) return;
-  const c = open.conversation;
-  const mine = c.agentId === session.me.id;
-  const canReply = (c.status === 'active' || c.status === 'on_hold') && (mine || roleAtLeast(session.me.role, 'supervisor'));
-  ui.title.textContent = c.contact.display;
-  ui.meta.textContent = conversationMeta(c);
-  ui.pane.dataset.status = c.status;
-  ui.accept.hidden = !(c.status === 'offered' && mine);
-  ui.resolve.disabled = ui.resolution.disabled = !OPEN_STATUSES.includes(c.status);
-  ui.reply.disabled = ui.send.disabled = !canReply;
-  ui.reply.placeholder = canReply
-    ? 'Reply to the caller (Enter sends, Shift+Enter for a new line)'
-    : c.status === 'offered' ? 'Accept the conversation to reply' : `This conversation is ${c.status.replace('_', ' ')}`;
-}
-
-function nearBottom(): boolean {
-  return ui.log.scrollHeight - ui.log.scrollTop - ui.log.clientHeight < 80;
-}
-
-function addMessage(m: MessageView): void {
-  if (!open || m.conversationId !== open.conversation.id) return;
-  const known = open.items.get(m.id);
-  if (known) {
-    setDelivery(known, m.deliveryStatus, m.deliveryError);
-    return;
-  }
-  const follow = nearBottom() || m.direction === 'outbound';
-  const item = messageItem(m, open.conversation.contact.display);
-  const later = [...open.items.entries()].filter(([id]) => id > m.id).sort(([a], [b]) => a - b)[0];
-  ui.log.insertBefore(item, later ? later[1] : null);
-  open.messages.set(m.id, m);
-  open.items.set(m.id, item);
-  if (m.direction === 'inbound') typing.clear('citizen');
-  if (follow) ui.log.scrollTop = ui.log.scrollHeight;
-}
-
-function closePane(): void {
-  open = undefined;
-  ui.pane.hidden = true;
-  ui.paneEmpty.hidden = false;
-  ui.log.replaceChildren();
-  typing.reset();
-  renderList();
-}
-
 /** Opens (or, after a reconnect, reloads) a conversation: joins its room and merges its history. */
 async function openConversation(id: string): Promise<void> {
   if (!session) return;
   const reply = await session.ask('conversation:open', { conversationId: id });
+  if (!session) return;
   if (!reply.ok) {
     status.error(`Could not open the conversation: ${describeError(reply)}`);
-    if (open?.conversation.id === id && (reply.error.code === 'not_found' || reply.error.code === 'forbidden')) closePane();
+    if (pane.current?.id === id && (reply.error.code === 'not_found' || reply.error.code === 'forbidden')) {
+      pane.close();
+      renderList();
+    }
     return;
   }
-  const { conversation, messages } = reply.data;
-  if (open?.conversation.id !== id) {
-    if (open?.conversation.id) draft = undefined;
-    open = { conversation, messages: new Map(), items: new Map() };
-    ui.log.replaceChildren();
-    ui.reply.value = '';
-    typing.reset();
-  } else {
-    open.conversation = conversation;
+  if (pane.current?.id !== id) {
+    myTyping.stop();
+    draft = undefined;
   }
-  ui.pane.hidden = false;
-  ui.paneEmpty.hidden = true;
-  for (const m of messages) addMessage(m);
-  ui.log.scrollTop = ui.log.scrollHeight;
-  renderPaneHead();
+  pane.show(reply.data.conversation, reply.data.messages, session.me);
   renderList();
 }
 
 // ---- typing -----------------------------------------------------------------
 
 const myTyping = typingEmitter((on) => {
-  if (session && open) session.socket.emit('typing', { conversationId: open.conversation.id, typing: on });
+  const c = pane.current;
+  if (session && c) session.socket.emit('typing', { conversationId: c.id, typing: on });
 });
 
 // ---- session ------------------------------------------------------------------
 
 function setConnection(state: 'connecting' | 'connected' | 'reconnecting'): void {
   ui.connection.dataset.state = state;
+  document.body.dataset.connection = state;
+  // Socket requests need the connection; do not offer a control that would fail.
+  ui.presence.disabled = state !== 'connected';
   ui.connection.textContent = state === 'connected' ? 'connected' : `${state}…`;
 }
 
@@ -216,7 +166,7 @@ async function resync(): Promise<void> {
   conversations.clear();
   for (const c of reply.data) if (belongsInList(c)) conversations.set(c.id, c);
   renderList();
-  if (open) await openConversation(open.conversation.id);
+  if (pane.current) await openConversation(pane.current.id);
 }
 
 function connect(token: string): AgentSocket {
@@ -236,17 +186,10 @@ function connect(token: string): AgentSocket {
     notifyOffer(c);
   });
   socket.on('conversation:updated', (c) => upsertConversation(c));
-  socket.on('message:new', (m) => addMessage(m));
-  socket.on('message:status', (u) => {
-    const item = open?.items.get(u.id);
-    const m = open?.messages.get(u.id);
-    if (!item || !m) return;
-    m.deliveryStatus = u.status;
-    m.deliveryError = u.error;
-    setDelivery(item, u.status, u.error);
-  });
+  socket.on('message:new', (m) => pane.add(m));
+  socket.on('message:status', (u) => pane.delivery(u));
   socket.on('typing', (u) => {
-    if (session && open && u.conversationId === open.conversation.id && u.who !== session.me.displayName) typing.set(u.who, u.typing);
+    if (session && u.conversationId === pane.current?.id && u.who !== session.me.displayName) typing.set(u.who, u.typing);
   });
   socket.on('presence:changed', (agent) => {
     if (session && agent.id === session.me.id) {
@@ -275,7 +218,8 @@ async function endSession(message?: string): Promise<void> {
   session = undefined;
   sessionStorage.removeItem(TOKEN_KEY);
   conversations.clear();
-  closePane();
+  pane.close();
+  renderList();
   ui.workspace.hidden = true;
   ui.tools.hidden = true;
   ui.loginView.hidden = false;
@@ -349,9 +293,10 @@ ui.list.addEventListener('click', (event) => {
 
 ui.accept.addEventListener('click', () => {
   void (async () => {
-    if (!session || !open) return;
+    const c = pane.current;
+    if (!session || !c) return;
     ui.accept.disabled = true;
-    const reply = await session.ask('conversation:accept', { conversationId: open.conversation.id });
+    const reply = await session.ask('conversation:accept', { conversationId: c.id });
     ui.accept.disabled = false;
     if (!reply.ok) {
       status.error(`Could not accept: ${describeError(reply)}`);
@@ -365,10 +310,11 @@ ui.accept.addEventListener('click', () => {
 
 ui.resolve.addEventListener('click', () => {
   void (async () => {
-    if (!session || !open) return;
+    const c = pane.current;
+    if (!session || !c) return;
     const resolution = ui.resolution.value as Resolution;
     ui.resolve.disabled = true;
-    const reply = await session.ask('conversation:resolve', { conversationId: open.conversation.id, resolution });
+    const reply = await session.ask('conversation:resolve', { conversationId: c.id, resolution });
     if (!reply.ok) {
       ui.resolve.disabled = false;
       status.error(`Could not resolve: ${describeError(reply)}`);
@@ -380,22 +326,24 @@ ui.resolve.addEventListener('click', () => {
 });
 
 async function sendReply(): Promise<void> {
-  if (!session || !open || ui.send.disabled) return;
+  const c = pane.current;
+  if (!session || !c || ui.send.disabled) return;
   const text = ui.reply.value.trim();
   if (!text) return;
   draft = draft?.text === text ? draft : { text, clientId: clientId() };
-  const conversationId = open.conversation.id;
+  const conversationId = c.id;
   myTyping.stop();
   ui.send.disabled = true;
   const reply = await session.ask('message:send', { conversationId, text, clientId: draft.clientId });
-  renderPaneHead();
+  const now = pane.current;
+  if (session && now) pane.update(now, session.me);
   if (!reply.ok) {
     status.error(`Reply not sent: ${describeError(reply)}. Press Send to try again.`);
     return;
   }
   draft = undefined;
-  if (open?.conversation.id === conversationId && ui.reply.value.trim() === text) ui.reply.value = '';
-  addMessage(reply.data);
+  if (pane.current?.id === conversationId && ui.reply.value.trim() === text) ui.reply.value = '';
+  pane.add(reply.data);
   status.clear();
 }
 

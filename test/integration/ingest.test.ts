@@ -78,7 +78,7 @@ describe('ingest', () => {
     };
     const offers: ConversationView[] = [];
     socket.on('conversation:offered', (c) => offers.push(c));
-    const result = await ingest({ db: gw.store.db, enqueue: crashed, log: createLogger('silent'), maxMessageChars: 5000 }, message({ text: 'I am hiding, please send help' }));
+    const result = await ingest({ sql: gw.store.sql, enqueue: crashed, log: createLogger('silent'), maxMessageChars: 5000 }, message({ text: 'I am hiding, please send help' }));
     const [pending] = await gw.store.sql`select processed_at from outbox where message_id = ${result.messageId}`;
     expect(pending!.processed_at).toBeNull();
 

@@ -56,10 +56,12 @@ describe('routing under load', () => {
     await Promise.all(sends);
 
     const sql = gw.store.sql;
-    await waitFor('all conversations scored', async () => {
-      const [row] = await sql`select count(*)::int as n from conversations where queue_id is not null`;
-      return row!.n === CITIZENS;
+    await waitFor('all messages routed', async () => {
+      const [row] = await sql`select count(*)::int as n from outbox where kind = 'route' and processed_at is null`;
+      return row!.n === 0;
     }, 20_000);
+    const [scored] = await sql`select count(*)::int as n from conversations where queue_id is not null`;
+    expect(scored!.n).toBe(CITIZENS);
 
     // Agents come online only now: every conversation is waiting, so the offer order is fully determined.
     const resolved = new Set<string>();
