@@ -9,9 +9,6 @@ export interface Metrics {
   readonly received: Counter<'channel'>;
   readonly duplicates: Counter<'channel'>;
   readonly stored: Counter<'channel'>;
-  readonly shown: Counter<'channel'>;
-  readonly outbound: Counter<'channel' | 'status'>;
-  readonly offers: Counter;
   readonly queueDepth: Gauge<'queue'>;
 }
 
@@ -23,9 +20,6 @@ export function createMetrics(): Metrics {
     received: new Counter({ name: 'lifeline_messages_received_total', help: 'Inbound messages handed to ingest', labelNames: ['channel'], registers: [registry] }),
     duplicates: new Counter({ name: 'lifeline_messages_duplicate_total', help: 'Inbound messages dropped as duplicates', labelNames: ['channel'], registers: [registry] }),
     stored: new Counter({ name: 'lifeline_messages_stored_total', help: 'Inbound messages committed to the store', labelNames: ['channel'], registers: [registry] }),
-    shown: new Counter({ name: 'lifeline_messages_shown_total', help: 'Inbound messages pushed to a console', labelNames: ['channel'], registers: [registry] }),
-    outbound: new Counter({ name: 'lifeline_messages_outbound_total', help: 'Outbound delivery results', labelNames: ['channel', 'status'], registers: [registry] }),
-    offers: new Counter({ name: 'lifeline_offers_total', help: 'Conversations offered to agents', registers: [registry] }),
     queueDepth: new Gauge({ name: 'lifeline_queue_depth', help: 'Jobs waiting, active or delayed', labelNames: ['queue'], registers: [registry] }),
   };
   return metrics;

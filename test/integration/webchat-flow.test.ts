@@ -67,6 +67,9 @@ describe('web chat to agent console, end to end', () => {
     expect(closing.body).toMatch(/closed/);
     const me = await api<{ agent: { load: number } }>(gw, 'GET', '/api/auth/me', { token: alice!.token });
     expect(me.body.agent.load).toBe(0);
+    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+    expect(metrics).toContain('lifeline_messages_stored_total{channel="webchat"} 1');
+    expect(metrics).toContain('lifeline_messages_received_total{channel="webchat"} 1');
     resumed.disconnect();
     agent.disconnect();
   });
