@@ -68,6 +68,42 @@ export interface AdapterDeps {
   maxMessageChars: number;
 }
 
+/** A link's live state, as the process running it sees it. */
+export interface LinkStatus {
+  state: 'starting' | 'connecting' | 'up' | 'down' | 'stopped';
+  since: string;
+  lastError: string | null;
+  /** Counters such as PDUs and messages in and out, throttled, receipts. */
+  counters: Record<string, number>;
+  /** Anything else worth showing an administrator (bound peer, bind mode). */
+  detail?: Record<string, unknown>;
+}
+
+/** A stored link as its runner receives it: settings validated, secrets included. */
+export interface LinkConfig {
+  id: string;
+  name: string;
+  channel: Channel;
+  settings: Record<string, unknown>;
+  secrets: Record<string, string>;
+}
+
+/**
+ * Runs the links of a channel that PSAP administrators manage at run time
+ * (SMPP binds, mailboxes). Each link runs in one process at a time, under a
+ * lease the core holds for it.
+ */
+export interface LinkRunner {
+  /** Validates a link's settings and secrets; throws ValidationError naming the field. */
+  parse(input: { settings: unknown; secrets: unknown }): { settings: Record<string, unknown>; secrets: Record<string, string> };
+  /** Starts the link (bind, connect); resolves once started, not once up. */
+  start(link: LinkConfig): Promise<void>;
+  /** Stops the link within a deadline. */
+  stop(linkId: string): Promise<void>;
+  /** The link's live status, if this process runs it. */
+  status(linkId: string): LinkStatus | undefined;
+}
+
 export interface ChannelAdapter {
   readonly channel: Channel;
   /** Binds, logs in or mounts routes; pushes inbound messages through deps.receive. */
@@ -76,6 +112,8 @@ export interface ChannelAdapter {
   stop(): Promise<void>;
   /** Delivers one message; throws ChannelSendError with `retryable`. */
   send(message: OutboundMessage): Promise<SendResult>;
+  /** Present for channels whose links administrators add at run time. */
+  readonly links?: LinkRunner;
   /** Shows the agent typing to the citizen, where the channel can. */
   agentTyping?(conversationId: string, to: string, typing: boolean, name: string): void;
 }

@@ -43,6 +43,8 @@ const envSchema = z
     OUTBOX_SWEEP_INTERVAL_MS: intFrom(100, 3600000).default(2000),
     /** How old an unprocessed outbox row must be before the sweeper re-enqueues it. */
     OUTBOX_STALE_MS: intFrom(100, 3600000).default(5000),
+    /** How long a process's lease on a link (an SMPP bind, a mailbox) lasts unrenewed. */
+    LINK_LEASE_MS: intFrom(300, 600000).default(9000),
     OUTBOUND_ATTEMPTS: intFrom(1, 100).default(6),
     OUTBOUND_BACKOFF_MS: intFrom(10, 600000).default(1000),
     SESSION_TTL_HOURS: intFrom(1, 24 * 90).default(12),
@@ -79,6 +81,7 @@ export interface Config {
   readonly jobLockMs: number;
   readonly outboxSweepIntervalMs: number;
   readonly outboxStaleMs: number;
+  readonly linkLeaseMs: number;
   readonly outboundAttempts: number;
   readonly outboundBackoffMs: number;
   readonly sessionTtlHours: number;
@@ -139,6 +142,7 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
     jobLockMs: e.JOB_LOCK_MS,
     outboxSweepIntervalMs: e.OUTBOX_SWEEP_INTERVAL_MS,
     outboxStaleMs: e.OUTBOX_STALE_MS,
+    linkLeaseMs: e.LINK_LEASE_MS,
     outboundAttempts: e.OUTBOUND_ATTEMPTS,
     outboundBackoffMs: e.OUTBOUND_BACKOFF_MS,
     sessionTtlHours: e.SESSION_TTL_HOURS,

@@ -17,6 +17,7 @@ import { ingest } from './ingest/ingest.ts';
 import { startSweeper, type Sweeper } from './ingest/sweeper.ts';
 import type { Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
+import { startLinkSupervisor, type LinkSupervisor } from './links/supervisor.ts';
 import { createPostgresQueueBackend, createRedisQueueBackend, type JobWorker, type QueueBackend } from './queue/backend.ts';
 import { QUEUE_NAMES } from './queue/catalog.ts';
 import { createEnqueuer } from './queue/enqueue.ts';
@@ -39,6 +40,8 @@ export interface Gateway {
   readonly store: Store;
   readonly queues: QueueBackend;
   readonly sweeper?: Sweeper;
+  /** Runs this process's share of the administrator-managed links (absent in the api role). */
+  readonly links?: LinkSupervisor;
   /** Set when this start created the first administrator with a generated password. */
   readonly generatedAdminPassword?: string;
   receive(message: InboundMessage): ReturnType<typeof ingest>;
@@ -95,7 +98,21 @@ export async function startGateway(config: Config, adapterList: ChannelAdapter[]
     return result;
   };
 
-  const app = createApp({ db, auth, console: consoleService, queues, enqueue, rules, metrics, log, bodyLimit: config.httpBodyLimit, maxMessageChars: config.maxMessageChars });
+  let links: LinkSupervisor | undefined;
+  const app = createApp({
+    db,
+    auth,
+    console: consoleService,
+    queues,
+    enqueue,
+    rules,
+    metrics,
+    log,
+    adapters,
+    poke: async () => links?.poke(),
+    bodyLimit: config.httpBodyLimit,
+    maxMessageChars: config.maxMessageChars,
+  });
   mountPages(app);
   attachAgentNamespace(agentsNs, { auth, console: consoleService, log, maxMessageChars: config.maxMessageChars });
   server.on('request', app);
@@ -124,6 +141,7 @@ export async function startGateway(config: Config, adapterList: ChannelAdapter[]
     });
   }
   finishApp(app, log);
+  if (config.role !== 'api') links = startLinkSupervisor({ db, adapters: adapterList, leaseMs: config.linkLeaseMs, log });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -142,11 +160,15 @@ export async function startGateway(config: Config, adapterList: ChannelAdapter[]
     store,
     queues,
     sweeper,
+    get links() {
+      return links;
+    },
     generatedAdminPassword: setup.generatedAdminPassword,
     receive,
     stop() {
       stopping ??= (async () => {
         await sweeper?.stop();
+        await links?.stop();
         for (const adapter of adapterList) await adapter.stop().catch((err: unknown) => log.warn({ err }, 'adapter stop failed'));
         io.disconnectSockets(true);
         await new Promise<void>((resolve) => {

@@ -4,7 +4,9 @@
  */
 import express, { type Express } from 'express';
 import helmet from 'helmet';
+import type { ChannelAdapter } from '../channel.ts';
 import type { Auth } from '../auth/sessions.ts';
+import type { Channel } from '../domain/types.ts';
 import type { ConsoleService } from '../console/service.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
@@ -17,6 +19,7 @@ import { adminRoutes } from './routes/admin.ts';
 import { authRoutes } from './routes/auth.ts';
 import { conversationRoutes } from './routes/conversations.ts';
 import { healthRoutes } from './routes/health.ts';
+import { linkRoutes } from './routes/links.ts';
 
 export interface AppDeps {
   db: Db;
@@ -29,6 +32,9 @@ export interface AppDeps {
   log: Logger;
   bodyLimit: string;
   maxMessageChars: number;
+  adapters: ReadonlyMap<Channel, ChannelAdapter>;
+  /** Applies link changes in this process now (other processes follow on their next pass). */
+  poke: () => Promise<void>;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -56,6 +62,7 @@ export function createApp(deps: AppDeps): Express {
   api.use('/auth', authRoutes(deps));
   api.use(conversationRoutes(deps));
   api.use(adminRoutes(deps));
+  api.use(linkRoutes(deps));
   app.use('/api', api);
   return app;
 }

@@ -107,7 +107,26 @@ export const channelLinks = pgTable('channel_links', {
   /** Secrets (passwords, tokens); never returned by the API. */
   secrets: jsonb('secrets').$type<Record<string, string>>().notNull().default({}),
   enabled: boolean('enabled').notNull().default(true),
+  /** Bumped on every change, so the process running the link restarts it. */
+  version: integer('version').notNull().default(0),
   createdAt: createdAt(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  /** Deleted links keep their row: conversations still refer to them. */
+  deletedAt: timestamp('deleted_at', { withTimezone: true }),
+});
+
+/**
+ * Which process runs a link (binds an SMPP session, holds an IMAP IDLE): a
+ * lease renewed by its holder, taken over by another process once expired.
+ * The holder also publishes the link's live status here.
+ */
+export const linkLeases = pgTable('link_leases', {
+  linkId: uuid('link_id')
+    .primaryKey()
+    .references(() => channelLinks.id, { onDelete: 'cascade' }),
+  holder: text('holder').notNull(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  status: jsonb('status').$type<Record<string, unknown>>().notNull().default({}),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
@@ -265,5 +284,6 @@ export type ContactRow = typeof contacts.$inferSelect;
 export type QueueRow = typeof queues.$inferSelect;
 export type RoutingRuleRow = typeof routingRules.$inferSelect;
 export type ChannelLinkRow = typeof channelLinks.$inferSelect;
+export type LinkLeaseRow = typeof linkLeases.$inferSelect;
 export type EventRow = typeof events.$inferSelect;
 export type OutboxRow = typeof outbox.$inferSelect;

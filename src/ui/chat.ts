@@ -199,8 +199,10 @@ socket.on('connect', () => {
   flushUnread();
   void catchUp();
 });
-socket.on('disconnect', () => {
+socket.on('disconnect', (reason) => {
   document.body.dataset.connection = 'reconnecting';
+  // Socket.IO does not reconnect by itself after a server-side disconnect (as on a gateway restart).
+  if (reason === 'io server disconnect') setTimeout(() => socket.connect(), 1000);
   status.error('Connection lost. Reconnecting… Your messages will be sent when the connection is back. If you can, call 911.');
 });
 socket.on('connect_error', () => {

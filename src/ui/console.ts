@@ -175,7 +175,11 @@ function connect(token: string): AgentSocket {
     setConnection('connected');
     void resync();
   });
-  socket.on('disconnect', () => setConnection('reconnecting'));
+  socket.on('disconnect', (reason) => {
+    setConnection('reconnecting');
+    // Socket.IO does not reconnect by itself after a server-side disconnect (as on a gateway restart).
+    if (reason === 'io server disconnect') setTimeout(() => session?.socket === socket && socket.connect(), 1000);
+  });
   socket.on('connect_error', () => {
     // A refused handshake (expired or revoked session) is not retried by Socket.IO.
     if (!socket.active) void endSession('Your session has ended; please sign in again.');

@@ -40,7 +40,7 @@ export async function startTestGateway(
     ...env,
   });
   const gateway = await startGateway(config, options.adapters ?? createAdapters(), createLogger(config.logLevel));
-  return Object.assign(Object.create(gateway) as Gateway, gateway, {
+  return Object.assign(gateway, {
     database,
     async destroy() {
       await gateway.stop();

@@ -1,0 +1,102 @@
+/**
+ * Runs the administrator-managed links this process holds a lease on. Every
+ * tick it takes or renews leases on enabled links, starts the ones it gained,
+ * restarts the ones that changed, stops the ones it lost or that were
+ * disabled or deleted, and publishes their live status with the lease.
+ */
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import type { ChannelAdapter, LinkRunner, LinkStatus } from '../channel.ts';
+import type { Channel } from '../domain/types.ts';
+import type { Logger } from '../log.ts';
+import type { Db } from '../store/db.ts';
+import { acquireLease, listLinks, releaseLease } from '../store/links.ts';
+
+export interface LinkSupervisor {
+  readonly holder: string;
+  /** Runs one pass now (after an administrator's change). */
+  poke(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+interface Running {
+  channel: Channel;
+  version: number;
+}
+
+export function startLinkSupervisor(deps: { db: Db; adapters: readonly ChannelAdapter[]; leaseMs: number; log: Logger }): LinkSupervisor {
+  const log = deps.log.child({ component: 'links' });
+  const holder = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const runners = new Map<Channel, LinkRunner>();
+  for (const a of deps.adapters) if (a.links) runners.set(a.channel, a.links);
+  const running = new Map<string, Running>();
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  let pass: Promise<void> = Promise.resolve();
+
+  const statusOf = (channel: Channel, id: string): Record<string, unknown> =>
+    (runners.get(channel)?.status(id) as (LinkStatus & Record<string, unknown>) | undefined) ?? {};
+
+  async function stopLink(id: string, reason: string): Promise<void> {
+    const r = running.get(id);
+    if (!r) return;
+    running.delete(id);
+    await runners.get(r.channel)?.stop(id).catch((err: unknown) => log.error({ err, linkId: id }, 'link stop failed'));
+    log.info({ linkId: id, reason }, 'link stopped here');
+  }
+
+  async function tick(): Promise<void> {
+    if (runners.size === 0 || stopped) return;
+    const links = (await listLinks(deps.db)).filter((l) => runners.has(l.link.channel));
+    const wanted = new Set<string>();
+    for (const { link } of links) {
+      if (!link.enabled) continue;
+      const held = await acquireLease(deps.db, link.id, holder, deps.leaseMs, statusOf(link.channel, link.id));
+      if (!held) continue;
+      wanted.add(link.id);
+      const current = running.get(link.id);
+      if (current && current.version === link.version) continue;
+      if (current) await stopLink(link.id, 'changed');
+      const runner = runners.get(link.channel) as LinkRunner;
+      running.set(link.id, { channel: link.channel, version: link.version });
+      try {
+        const parsed = runner.parse({ settings: link.settings, secrets: link.secrets });
+        await runner.start({ id: link.id, name: link.name, channel: link.channel, ...parsed });
+        log.info({ linkId: link.id, channel: link.channel, holder }, 'link started here');
+      } catch (err) {
+        log.error({ err, linkId: link.id }, 'link failed to start');
+      }
+    }
+    for (const id of [...running.keys()]) {
+      if (!wanted.has(id)) {
+        await stopLink(id, 'lease lost, disabled or deleted');
+        await releaseLease(deps.db, id, holder);
+      }
+    }
+  }
+
+  const run = () => {
+    pass = pass.then(tick).catch((err: unknown) => log.error({ err }, 'link supervision pass failed'));
+    return pass;
+  };
+  const schedule = () => {
+    if (stopped) return;
+    timer = setTimeout(() => void run().finally(schedule), Math.max(100, Math.floor(deps.leaseMs / 3)));
+    timer.unref();
+  };
+  void run().finally(schedule);
+
+  return {
+    holder,
+    poke: run,
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await pass;
+      for (const id of [...running.keys()]) {
+        await stopLink(id, 'process stopping');
+        await releaseLease(deps.db, id, holder).catch(() => undefined);
+      }
+    },
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * Administrator-managed links: the admin API (secrets write-only, settings
+ * validated by the channel), and the lease that has exactly one process run
+ * each link, handing it over when the holder stops or dies.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createWebchatAdapter } from '../../adapters/webchat/index.ts';
+import type { ChannelAdapter, LinkConfig, LinkRunner, LinkStatus } from '../../src/channel.ts';
+import { parse } from '../../src/http/validate.ts';
+import { ADMIN_PASSWORD, api, login, startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { waitFor } from '../support/wait.ts';
+
+/** A channel whose links only record where they run: the lease is what is under test. */
+function recordingChannel(name: string) {
+  const running = new Map<string, LinkConfig>();
+  const starts: string[] = [];
+  const settings = z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) });
+  const runner: LinkRunner = {
+    parse: (input) => ({ settings: parse(settings, input.settings, 'settings'), secrets: input.secrets as Record<string, string> }),
+    async start(link) {
+      running.set(link.id, link);
+      starts.push(`${name}:${link.id}`);
+    },
+    async stop(id) {
+      running.delete(id);
+    },
+    status: (id): LinkStatus | undefined =>
+      running.has(id) ? { state: 'up', since: new Date(0).toISOString(), lastError: null, counters: { pdusIn: 7 } } : undefined,
+  };
+  const adapter: ChannelAdapter = {
+    channel: 'sms',
+    links: runner,
+    start: async () => undefined,
+    stop: async () => undefined,
+    send: async () => ({ status: 'sent' }),
+  };
+  return { adapter, running, starts };
+}
+
+describe('channel links', () => {
+  let a: TestGateway;
+  let b: TestGateway;
+  const ra = recordingChannel('a');
+  const rb = recordingChannel('b');
+  let admin: string;
+
+  beforeAll(async () => {
+    a = await startTestGateway({ LINK_LEASE_MS: '600' }, { adapters: [createWebchatAdapter(), ra.adapter] });
+    b = await startTestGateway({ LINK_LEASE_MS: '600', QUEUE_PREFIX: a.config.queuePrefix }, { adapters: [createWebchatAdapter(), rb.adapter], database: a.database });
+    admin = await login(a, 'admin', ADMIN_PASSWORD);
+  });
+  afterAll(async () => {
+    await b?.stop();
+    await a?.destroy();
+  });
+
+  const runners = (id: string) => [ra.running.has(id), rb.running.has(id)].filter(Boolean).length;
+
+  it('validates settings with the channel schema and never returns secrets', async () => {
+    const bad = await api<{ error: { field: string } }>(a, 'POST', '/api/links', {
+      token: admin,
+      body: { channel: 'sms', name: 'bad', settings: { host: 'smsc', port: 99999 } },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.field).toBe('port');
+    const unknownChannel = await api<{ error: { field: string } }>(a, 'POST', '/api/links', { token: admin, body: { channel: 'email', name: 'x' } });
+    expect(unknownChannel.status).toBe(400);
+    expect(unknownChannel.body.error.field).toBe('channel');
+
+    const created = await api<{ link: Record<string, unknown> }>(a, 'POST', '/api/links', {
+      token: admin,
+      body: { channel: 'sms', name: 'carrier-1', settings: { host: 'smsc.example', port: 2775 }, secrets: { password: 's3cret' } },
+    });
+    expect(created.status).toBe(201);
+    expect(JSON.stringify(created.body)).not.toContain('s3cret');
+    expect(created.body.link).toMatchObject({ name: 'carrier-1', secretsSet: ['password'], enabled: true });
+    const listed = await api(a, 'GET', '/api/links', { token: admin });
+    expect(JSON.stringify(listed.body)).not.toContain('s3cret');
+  });
+
+  it('runs each link in exactly one process, shows its status, and restarts it when changed', async () => {
+    const { body } = await api<{ link: { id: string } }>(a, 'POST', '/api/links', {
+      token: admin,
+      body: { channel: 'sms', name: 'carrier-2', settings: { host: 'smsc2', port: 2775 } },
+    });
+    const id = body.link.id;
+    await waitFor('the link running somewhere', () => runners(id) === 1);
+    const shown = await waitFor('its status published', async () => {
+      const res = await api<{ link: { runner: { status: { state: string; counters: { pdusIn: number } } } | null } }>(a, 'GET', `/api/links/${id}`, { token: admin });
+      return res.body.link.runner?.status.state === 'up' ? res.body.link.runner : undefined;
+    });
+    expect(shown.status.counters.pdusIn).toBe(7);
+
+    const before = ra.starts.length + rb.starts.length;
+    const changed = await api(a, 'PATCH', `/api/links/${id}`, { token: admin, body: { settings: { host: 'smsc2-new', port: 2776 } } });
+    expect(changed.status).toBe(200);
+    await waitFor('a restart with the new settings', () =>
+      [...ra.running.values(), ...rb.running.values()].some((l) => l.id === id && l.settings.host === 'smsc2-new'),
+    );
+    expect(ra.starts.length + rb.starts.length).toBe(before + 1);
+    expect(runners(id)).toBe(1);
+
+    expect((await api(a, 'POST', `/api/links/${id}/stop`, { token: admin })).status).toBe(200);
+    await waitFor('the link stopped everywhere', () => runners(id) === 0);
+    expect((await api(a, 'POST', `/api/links/${id}/start`, { token: admin })).status).toBe(200);
+    await waitFor('the link running again', () => runners(id) === 1);
+    expect((await api(a, 'DELETE', `/api/links/${id}`, { token: admin })).status).toBe(204);
+    await waitFor('a deleted link stopped', () => runners(id) === 0);
+    expect((await api(a, 'GET', `/api/links/${id}`, { token: admin })).status).toBe(404);
+  });
+
+  it('hands a link over when its holder dies without releasing the lease', async () => {
+    const { body } = await api<{ link: { id: string } }>(a, 'POST', '/api/links', {
+      token: admin,
+      body: { channel: 'sms', name: 'carrier-3', settings: { host: 'smsc3', port: 2775 }, enabled: false },
+    });
+    const id = body.link.id;
+    // A process that died holding the lease: its row stays until it expires.
+    await a.store.sql`insert into link_leases (link_id, holder, expires_at) values (${id}, 'dead-host:1', now() + interval '1500 milliseconds')`;
+    await api(a, 'POST', `/api/links/${id}/start`, { token: admin });
+    const started = Date.now();
+    await waitFor('a live process to take the link over', () => runners(id) === 1, 10_000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    const [lease] = await a.store.sql`select holder from link_leases where link_id = ${id}`;
+    expect([a.links?.holder, b.links?.holder]).toContain(lease!.holder);
+  });
+});
