@@ -8,7 +8,8 @@ import { z } from 'zod';
 import type { AdapterDeps, ChannelAdapter, OutboundMessage, SendResult } from '../types.ts';
 import { hashToken, randomSecret } from '../../src/auth/passwords.ts';
 import { AppError, ChannelSendError, ValidationError } from '../../src/errors.ts';
-import { rooms, type Ack, type CitizenNamespace } from '../../src/realtime/events.ts';
+import { answer } from '../../src/realtime/ack.ts';
+import { rooms, type CitizenNamespace } from '../../src/realtime/events.ts';
 import { listCitizenMessages } from '../../src/store/conversations.ts';
 import { channelLinks, contacts, conversations, messages } from '../../src/store/schema.ts';
 import { parse } from '../../src/http/validate.ts';
@@ -18,20 +19,7 @@ const startInput = z.object({ name: z.string().trim().max(80).optional() });
 const readInput = z.object({ id: z.number().int().positive() });
 const sinceInput = z.object({ afterId: z.number().int().min(0) });
 const typingInput = z.object({ typing: z.boolean() });
-
-async function answer<T>(ack: unknown, run: () => Promise<T>, onError: (err: unknown) => void): Promise<void> {
-  const reply = (typeof ack === 'function' ? ack : () => undefined) as Ack<T>;
-  try {
-    reply({ ok: true, data: await run() });
-  } catch (err) {
-    if (err instanceof AppError && err.status < 500) {
-      reply({ ok: false, error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } });
-    } else {
-      onError(err);
-      reply({ ok: false, error: { code: 'internal', message: 'your message could not be saved; please try again' } });
-    }
-  }
-}
+const SAVE_FAILED = 'your message could not be saved; please try again';
 
 export function createWebchatAdapter(): ChannelAdapter {
   let citizens: CitizenNamespace | undefined;
@@ -80,7 +68,7 @@ export function createWebchatAdapter(): ChannelAdapter {
             socket.data.address = hashToken(token);
             await socket.join(rooms.citizen(socket.data.address));
             return { token };
-          }, onError),
+          }, onError, SAVE_FAILED),
         );
 
         socket.on('message:send', (input: unknown, ack: unknown) =>
@@ -99,7 +87,7 @@ export function createWebchatAdapter(): ChannelAdapter {
             });
             conversationId = result.conversationId;
             return { id: result.messageId, conversationId: result.conversationId };
-          }, onError),
+          }, onError, SAVE_FAILED),
         );
 
         socket.on('messages:since', (input: unknown, ack: unknown) =>
@@ -107,7 +95,7 @@ export function createWebchatAdapter(): ChannelAdapter {
             const i = parse(sinceInput, input);
             const id = await contactId(session());
             return id ? listCitizenMessages(deps.db, id, i.afterId) : [];
-          }, onError),
+          }, onError, SAVE_FAILED),
         );
 
         socket.on('message:read', (input: unknown) =>
@@ -121,7 +109,7 @@ export function createWebchatAdapter(): ChannelAdapter {
               .innerJoin(conversations, eq(conversations.id, messages.conversationId))
               .where(and(eq(messages.id, i.id), eq(conversations.contactId, id), inArray(messages.direction, ['outbound', 'system'])));
             if (m) await deps.updateDelivery(m.id, 'delivered');
-          }, onError),
+          }, onError, SAVE_FAILED),
         );
 
         socket.on('typing', (input: unknown) =>
@@ -129,7 +117,7 @@ export function createWebchatAdapter(): ChannelAdapter {
             const i = parse(typingInput, input);
             session();
             if (conversationId) deps.citizenTyping(conversationId, i.typing);
-          }, onError),
+          }, onError, SAVE_FAILED),
         );
       });
       log.info({ linkId }, 'web chat ready');

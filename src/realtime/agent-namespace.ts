@@ -5,34 +5,20 @@
 import type { z } from 'zod';
 import type { Auth } from '../auth/sessions.ts';
 import type { ConsoleService } from '../console/service.ts';
-import { AppError } from '../errors.ts';
 import { conversationRef, presenceBody, replyBody, resolveBody } from '../http/schemas.ts';
 import { parse } from '../http/validate.ts';
 import type { Logger } from '../log.ts';
 import { roleAtLeast } from '../domain/types.ts';
-import { rooms, type Ack, type AgentNamespace, type Reply } from './events.ts';
+import { answer } from './ack.ts';
+import { rooms, type AgentNamespace } from './events.ts';
 import { z as zod } from 'zod';
 
 const since = conversationRef.extend({ afterId: zod.number().int().min(0) });
 const typingInput = conversationRef.extend({ typing: zod.boolean() });
 
-/** Runs a handler and answers its ack with `{ ok, data }` or `{ ok: false, error }`. */
-async function answer<T>(ack: unknown, log: Logger, run: () => Promise<T>): Promise<void> {
-  const reply = (typeof ack === 'function' ? ack : () => undefined) as Ack<T>;
-  try {
-    reply({ ok: true, data: await run() });
-  } catch (err) {
-    if (err instanceof AppError && err.status < 500) {
-      reply({ ok: false, error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } });
-      return;
-    }
-    log.error({ err }, 'agent socket handler failed');
-    reply({ ok: false, error: { code: 'internal', message: 'internal error' } } satisfies Reply<T>);
-  }
-}
-
 export function attachAgentNamespace(ns: AgentNamespace, deps: { auth: Auth; console: ConsoleService; log: Logger; maxMessageChars: number }) {
   const log = deps.log.child({ component: 'agent-socket' });
+  const onError = (err: unknown) => log.error({ err }, 'agent socket handler failed');
   const reply = replyBody(deps.maxMessageChars);
 
   ns.use(async (socket, next) => {
@@ -54,7 +40,7 @@ export function attachAgentNamespace(ns: AgentNamespace, deps: { auth: Auth; con
     if (roleAtLeast(socket.data.role, 'supervisor')) void socket.join(rooms.supervisors);
 
     const on = <S extends z.ZodType, T>(schema: S, run: (input: z.infer<S>) => Promise<T>) =>
-      (input: unknown, ack: unknown) => answer(ack, log, async () => run(parse(schema, input)));
+      (input: unknown, ack: unknown) => answer(ack, async () => run(parse(schema, input)), onError);
 
     socket.on('presence:set', on(presenceBody, async (i) => deps.console.setPresence(await actor(), i.presence)));
     socket.on('conversation:list', on(zod.object({}), async () => deps.console.listConversations(await actor())));
@@ -77,10 +63,10 @@ export function attachAgentNamespace(ns: AgentNamespace, deps: { auth: Auth; con
     );
     socket.on('messages:since', on(since, async (i) => deps.console.messagesSince(await actor(), i.conversationId, i.afterId)));
     socket.on('typing', (input: unknown) => {
-      void answer(undefined, log, async () => {
+      void answer(undefined, async () => {
         const i = parse(typingInput, input);
         await deps.console.typing(await actor(), i.conversationId, i.typing);
-      });
+      }, onError);
     });
   });
 }
