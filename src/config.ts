@@ -48,6 +48,8 @@ const envSchema = z
     OUTBOUND_ATTEMPTS: intFrom(1, 100).default(6),
     OUTBOUND_BACKOFF_MS: intFrom(10, 600000).default(1000),
     SESSION_TTL_HOURS: intFrom(1, 24 * 90).default(12),
+    /** An agent with no console connected for this long is set offline and their offers requeued. */
+    AGENT_DISCONNECT_GRACE_MS: intFrom(0, 3600000).default(20000),
     MAX_MESSAGE_CHARS: intFrom(1, 100000).default(5000),
     HTTP_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'like 256kb or 2mb').default('1mb'),
     ADMIN_USERNAME: z.string().min(1).default('admin'),
@@ -85,6 +87,7 @@ export interface Config {
   readonly outboundAttempts: number;
   readonly outboundBackoffMs: number;
   readonly sessionTtlHours: number;
+  readonly agentDisconnectGraceMs: number;
   readonly maxMessageChars: number;
   readonly httpBodyLimit: string;
   readonly adminUsername: string;
@@ -146,6 +149,7 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
     outboundAttempts: e.OUTBOUND_ATTEMPTS,
     outboundBackoffMs: e.OUTBOUND_BACKOFF_MS,
     sessionTtlHours: e.SESSION_TTL_HOURS,
+    agentDisconnectGraceMs: e.AGENT_DISCONNECT_GRACE_MS,
     maxMessageChars: e.MAX_MESSAGE_CHARS,
     httpBodyLimit: e.HTTP_BODY_LIMIT,
     adminUsername: e.ADMIN_USERNAME,

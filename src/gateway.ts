@@ -114,7 +114,7 @@ export async function startGateway(config: Config, adapterList: ChannelAdapter[]
     maxMessageChars: config.maxMessageChars,
   });
   mountPages(app);
-  attachAgentNamespace(agentsNs, { auth, console: consoleService, log, maxMessageChars: config.maxMessageChars });
+  attachAgentNamespace(agentsNs, { auth, console: consoleService, log, maxMessageChars: config.maxMessageChars, disconnectGraceMs: config.agentDisconnectGraceMs });
   server.on('request', app);
 
   const workers: JobWorker[] = [];

@@ -16,7 +16,16 @@ import { z as zod } from 'zod';
 const since = conversationRef.extend({ afterId: zod.number().int().min(0) });
 const typingInput = conversationRef.extend({ typing: zod.boolean() });
 
-export function attachAgentNamespace(ns: AgentNamespace, deps: { auth: Auth; console: ConsoleService; log: Logger; maxMessageChars: number }) {
+export interface AgentNamespaceDeps {
+  auth: Auth;
+  console: ConsoleService;
+  log: Logger;
+  maxMessageChars: number;
+  /** How long an agent may be without a connected console before being set offline. */
+  disconnectGraceMs: number;
+}
+
+export function attachAgentNamespace(ns: AgentNamespace, deps: AgentNamespaceDeps) {
   const log = deps.log.child({ component: 'agent-socket' });
   const onError = (err: unknown) => log.error({ err }, 'agent socket handler failed');
   const reply = replyBody(deps.maxMessageChars);
@@ -62,6 +71,19 @@ export function attachAgentNamespace(ns: AgentNamespace, deps: { auth: Auth; con
       on(conversationRef.merge(reply), async (i) => deps.console.reply(await actor(), i)),
     );
     socket.on('messages:since', on(since, async (i) => deps.console.messagesSince(await actor(), i.conversationId, i.afterId)));
+    socket.on('disconnect', () => {
+      const { agentId, role, displayName } = socket.data;
+      // A closed console must not keep receiving offers: once no console of the agent's is left
+      // (on any process), the agent goes offline and their unaccepted offers return to the queue.
+      setTimeout(() => {
+        void (async () => {
+          const left = await ns.in(rooms.agent(agentId)).fetchSockets();
+          if (left.length > 0) return;
+          await deps.console.setPresence({ agentId, role, displayName, username: '' }, 'offline');
+          log.info({ agentId }, 'agent set offline: no console connected');
+        })().catch(onError);
+      }, deps.disconnectGraceMs).unref();
+    });
     socket.on('typing', (input: unknown) => {
       void answer(undefined, async () => {
         const i = parse(typingInput, input);
