@@ -132,7 +132,7 @@ export async function startGateway(config: Config, adapterList: ChannelAdapter[]
     await adapter.start({
       receive,
       updateDelivery: (messageId, status, error) => recordDelivery({ db, notifier }, messageId, status, { error }),
-      citizenTyping: (conversationId, typing) => notifier.toAgents({ conversationId }, 'typing', { conversationId, who: 'citizen', typing }),
+      citizenTyping: (conversationId, typing) => notifier.toAgents({ conversationId }, 'typing', { conversationId, who: 'citizen', agentId: null, typing }),
       db,
       app,
       citizens: citizensNs,

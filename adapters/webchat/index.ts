@@ -7,6 +7,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { z } from 'zod';
 import type { AdapterDeps, ChannelAdapter, OutboundMessage, SendResult } from '../types.ts';
 import { hashToken, randomSecret } from '../../src/auth/passwords.ts';
+import { OPEN_STATUSES } from '../../src/domain/types.ts';
 import { AppError, ChannelSendError, ValidationError } from '../../src/errors.ts';
 import { answer } from '../../src/realtime/ack.ts';
 import { rooms, type CitizenNamespace } from '../../src/realtime/events.ts';
@@ -42,6 +43,15 @@ export function createWebchatAdapter(): ChannelAdapter {
         return c?.id;
       };
 
+      const openConversationOf = async (address: string) => {
+        const [c] = await deps.db
+          .select({ id: conversations.id })
+          .from(conversations)
+          .innerJoin(contacts, eq(contacts.id, conversations.contactId))
+          .where(and(eq(contacts.channel, 'webchat'), eq(contacts.address, address), inArray(conversations.status, [...OPEN_STATUSES])));
+        return c?.id;
+      };
+
       deps.citizens.use((socket, next) => {
         const token = (socket.handshake.auth as { token?: unknown }).token;
         if (typeof token === 'string' && token.length >= 20 && token.length <= 200) socket.data.address = hashToken(token);
@@ -50,7 +60,6 @@ export function createWebchatAdapter(): ChannelAdapter {
 
       deps.citizens.on('connection', (socket) => {
         const limiter = createRateLimiter({ perSecond: 5, burst: 20 });
-        let name: string | undefined;
         let conversationId: string | undefined;
         const onError = (err: unknown) => log.error({ err }, 'citizen socket handler failed');
         if (socket.data.address) void socket.join(rooms.citizen(socket.data.address));
@@ -62,11 +71,13 @@ export function createWebchatAdapter(): ChannelAdapter {
         socket.on('session:start', (input: unknown, ack: unknown) =>
           answer(ack, async () => {
             const i = parse(startInput, input);
-            name = i.name || undefined;
             if (socket.data.address) throw new ValidationError('a session is already open on this connection', 'session');
             const token = randomSecret(24);
-            socket.data.address = hashToken(token);
-            await socket.join(rooms.citizen(socket.data.address));
+            const address = hashToken(token);
+            // The contact is stored now, so the name survives a reload before the first message.
+            await deps.db.insert(contacts).values({ channel: 'webchat', address, name: i.name || null }).onConflictDoNothing();
+            socket.data.address = address;
+            await socket.join(rooms.citizen(address));
             return { token };
           }, onError, SAVE_FAILED),
         );
@@ -80,7 +91,6 @@ export function createWebchatAdapter(): ChannelAdapter {
               channel: 'webchat',
               channelLinkId: linkId,
               from: address,
-              fromName: name,
               channelMessageId: i.clientId,
               text: i.text,
               receivedAt: new Date(),
@@ -115,7 +125,8 @@ export function createWebchatAdapter(): ChannelAdapter {
         socket.on('typing', (input: unknown) =>
           void answer(undefined, async () => {
             const i = parse(typingInput, input);
-            session();
+            const address = session();
+            conversationId ??= await openConversationOf(address);
             if (conversationId) deps.citizenTyping(conversationId, i.typing);
           }, onError, SAVE_FAILED),
         );

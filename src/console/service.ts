@@ -162,7 +162,7 @@ export class ConsoleService {
   /** Relays an agent's typing to other agents in the conversation and to the citizen where the channel can show it. */
   async typing(actor: Actor, conversationId: string, typing: boolean): Promise<void> {
     const conversation = await this.load(actor, conversationId);
-    this.deps.notifier.toAgents({ conversationId }, 'typing', { conversationId, who: actor.displayName, typing });
+    this.deps.notifier.toAgents({ conversationId }, 'typing', { conversationId, who: actor.displayName, agentId: actor.agentId, typing });
     const adapter = this.deps.adapters.get(conversation.channel);
     if (adapter?.agentTyping) {
       const [contact] = await this.deps.db.select({ address: contacts.address }).from(contacts).where(eq(contacts.id, conversation.contactId));

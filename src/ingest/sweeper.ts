@@ -37,7 +37,7 @@ export function startSweeper(deps: SweeperDeps): Sweeper {
       if (row.kind === 'route') {
         await deps.enqueue.route({ outboxId: row.id, conversationId: row.conversationId, messageId: row.messageId });
       } else if (row.messageId !== null) {
-        await deps.enqueue.deliver({ outboxId: row.id, messageId: row.messageId });
+        await deps.enqueue.deliver({ outboxId: row.id, conversationId: row.conversationId, messageId: row.messageId });
       }
     }
     if (rows.length > 0) log.warn({ count: rows.length, ids: rows.map((r) => r.id) }, 're-enqueued unacknowledged outbox rows');

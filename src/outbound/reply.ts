@@ -64,7 +64,7 @@ export async function storeReply(
   });
   if (stored.outboxId) {
     // On failure the sweeper enqueues it; the reply is already safe in the store.
-    await deps.enqueue.deliver({ outboxId: stored.outboxId, messageId: stored.messageId }).catch(() => undefined);
+    await deps.enqueue.deliver({ outboxId: stored.outboxId, conversationId: input.conversationId, messageId: stored.messageId }).catch(() => undefined);
   }
   return { messageId: stored.messageId, duplicate: stored.duplicate };
 }

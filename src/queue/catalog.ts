@@ -23,6 +23,7 @@ export type DispatchJob = z.infer<typeof dispatchJob>;
 /** An outbound message to hand to its channel adapter. */
 export const deliverJob = z.object({
   outboxId: z.number().int().positive(),
+  conversationId: z.string().uuid(),
   messageId: z.number().int().positive(),
 });
 export type DeliverJob = z.infer<typeof deliverJob>;
@@ -35,7 +36,12 @@ export interface JobPolicy {
 /** Routing is retried quickly: a conversation waiting on it is an emergency. */
 export const ROUTING_POLICY: JobPolicy = { attempts: 10, backoff: { type: 'exponential', delay: 200 } };
 
+/**
+ * Job ids carry the conversation's UUID as well as the row id: a restored or
+ * recreated database restarts its sequences, and a bare row id would collide
+ * with a job still kept in the queue, which BullMQ would drop as a duplicate.
+ */
 export const jobIds = {
-  route: (outboxId: number) => `route-${outboxId}`,
-  deliver: (messageId: number) => `deliver-${messageId}`,
+  route: (conversationId: string, outboxId: number) => `route-${conversationId}-${outboxId}`,
+  deliver: (conversationId: string, messageId: number) => `deliver-${conversationId}-${messageId}`,
 } as const;

@@ -36,7 +36,7 @@ export function createEnqueuer(backend: QueueBackend, outbound: OutboundPolicy):
   const delivery: JobQueue<DeliverJob> = backend.queue(QUEUE_NAMES.outbound);
   return {
     async route(job) {
-      await routing.add('route', routeJob.parse(job), { ...ROUTING_POLICY, ...KEEP, jobId: jobIds.route(job.outboxId) });
+      await routing.add('route', routeJob.parse(job), { ...ROUTING_POLICY, ...KEEP, jobId: jobIds.route(job.conversationId, job.outboxId) });
     },
     async dispatch(job) {
       await routing.add('dispatch', dispatchJob.parse(job), { ...ROUTING_POLICY, ...KEEP, jobId: `dispatch-${randomUUID()}` });
@@ -46,7 +46,7 @@ export function createEnqueuer(backend: QueueBackend, outbound: OutboundPolicy):
         attempts: outbound.attempts,
         backoff: { type: 'exponential', delay: outbound.backoffMs },
         ...KEEP,
-        jobId: jobIds.deliver(job.messageId),
+        jobId: jobIds.deliver(job.conversationId, job.messageId),
       });
     },
     routingDepth: () => routing.depth(),

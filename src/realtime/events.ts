@@ -31,6 +31,7 @@ export interface ConversationView {
   priority: number;
   queueId: string | null;
   agentId: string | null;
+  agentName: string | null;
   contact: { id: string; display: string; name: string | null };
   openedAt: string;
   queuedAt: string;
@@ -64,7 +65,8 @@ export interface AgentServerEvents {
   'conversation:updated': (conversation: ConversationView) => void;
   'message:new': (message: MessageView) => void;
   'message:status': (update: { id: number; conversationId: string; status: DeliveryStatus; error: string | null }) => void;
-  typing: (update: { conversationId: string; who: string; typing: boolean }) => void;
+  /** `agentId` is null when the citizen is typing. */
+  typing: (update: { conversationId: string; who: string; agentId: string | null; typing: boolean }) => void;
   'presence:changed': (agent: AgentView) => void;
 }
 
@@ -96,7 +98,6 @@ export interface CitizenMessageView {
 export interface CitizenServerEvents {
   'message:new': (message: CitizenMessageView) => void;
   typing: (update: { typing: boolean; name: string }) => void;
-  'conversation:status': (update: { status: ConversationStatus }) => void;
 }
 
 export interface CitizenClientEvents {

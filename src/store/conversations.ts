@@ -20,9 +20,10 @@ const conversationColumns = {
   c: conversations,
   contactAddress: contacts.address,
   contactName: contacts.name,
+  agentName: agents.displayName,
 };
 
-type ConversationJoin = { c: ConversationRow; contactAddress: string; contactName: string | null };
+type ConversationJoin = { c: ConversationRow; contactAddress: string; contactName: string | null; agentName: string | null };
 
 function toConversationView(row: ConversationJoin): ConversationView {
   const c = row.c;
@@ -33,6 +34,7 @@ function toConversationView(row: ConversationJoin): ConversationView {
     priority: c.priority,
     queueId: c.queueId,
     agentId: c.agentId,
+    agentName: row.agentName,
     contact: { id: c.contactId, display: contactDisplay(c.channel, row.contactAddress, row.contactName), name: row.contactName },
     openedAt: c.openedAt.toISOString(),
     queuedAt: c.queuedAt.toISOString(),
@@ -52,6 +54,7 @@ export async function getConversationView(db: DbOrTx, id: string): Promise<Conve
     .select(conversationColumns)
     .from(conversations)
     .innerJoin(contacts, eq(contacts.id, conversations.contactId))
+    .leftJoin(agents, eq(agents.id, conversations.agentId))
     .where(eq(conversations.id, id));
   return row ? toConversationView(row) : undefined;
 }
@@ -63,6 +66,7 @@ export async function listOpenConversations(db: DbOrTx, agentId?: string): Promi
     .select(conversationColumns)
     .from(conversations)
     .innerJoin(contacts, eq(contacts.id, conversations.contactId))
+    .leftJoin(agents, eq(agents.id, conversations.agentId))
     .where(agentId ? and(open, eq(conversations.agentId, agentId)) : open)
     .orderBy(desc(conversations.priority), asc(conversations.queuedAt))
     .limit(500);

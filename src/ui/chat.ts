@@ -165,7 +165,7 @@ async function deliver(o: Outgoing): Promise<void> {
   const ready = await ensureSession();
   const reply = ready
     ? await ask('message:send', { clientId: o.clientId, text: o.text })
-    : ({ ok: false, error: { code: 'offline', message: 'the chat could not start' } } as const);
+    : ({ ok: false, error: { code: socket.connected ? 'internal' : 'offline', message: 'the chat could not start' } } as const);
   // A fetch during the wait may already have confirmed it.
   if ((o.state as Outgoing['state']) === 'sent') return;
   if (reply.ok) {
@@ -174,7 +174,7 @@ async function deliver(o: Outgoing): Promise<void> {
     shown.set(reply.data.id, o.item);
   } else {
     o.state = 'failed';
-    o.error = { code: reply.error.code, text: reply.error.code === 'offline' ? 'no connection, will retry' : describeError(reply) };
+    o.error = { code: reply.error.code, text: reply.error.code === 'offline' ? 'no connection; it will be sent when the connection is back' : describeError(reply) };
   }
   renderOutgoing(o);
 }

@@ -193,7 +193,7 @@ function connect(token: string): AgentSocket {
   socket.on('message:new', (m) => pane.add(m));
   socket.on('message:status', (u) => pane.delivery(u));
   socket.on('typing', (u) => {
-    if (session && u.conversationId === pane.current?.id && u.who !== session.me.displayName) typing.set(u.who, u.typing);
+    if (session && u.conversationId === pane.current?.id && u.agentId !== session.me.id) typing.set(u.who, u.typing);
   });
   socket.on('presence:changed', (agent) => {
     if (session && agent.id === session.me.id) {
