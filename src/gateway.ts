@@ -122,7 +122,7 @@ export async function startGateway(config: Config, adapterList: ChannelAdapter[]
   if (config.role !== 'api') {
     const workerOptions = { concurrency: config.workerConcurrency, lockMs: config.jobLockMs, log };
     workers.push(
-      queues.worker(QUEUE_NAMES.routing, createRoutingProcessor({ db, rules, policy: longestIdlePolicy, console: consoleService, notifier, log }), workerOptions),
+      queues.worker(QUEUE_NAMES.routing, createRoutingProcessor({ db, sql: store.sql, rules, policy: longestIdlePolicy, console: consoleService, notifier, log }), workerOptions),
       queues.worker(QUEUE_NAMES.outbound, createOutboundProcessor({ db, adapters, notifier, log }), workerOptions),
     );
     sweeper = startSweeper({ db, enqueue, log, intervalMs: config.outboxSweepIntervalMs, staleMs: config.outboxStaleMs });

@@ -4,22 +4,24 @@
  * Idempotent: keyed on the outbox row, which is acknowledged last.
  */
 import { and, desc, eq, lt, ne, sql } from 'drizzle-orm';
-import { UnrecoverableError, type Job } from '../src/queue/backend.ts';
+import type { Job } from '../src/queue/backend.ts';
 import { dispatchJob, routeJob, type DispatchJob, type RouteJob } from '../src/queue/catalog.ts';
 import type { ConsoleService } from '../src/console/service.ts';
 import type { Logger } from '../src/log.ts';
 import { scorePriority } from '../src/routing/priority.ts';
 import type { AssignmentPolicy } from '../src/routing/policy.ts';
 import { dispatchOnce, OptimisticConflict, reopenConversation } from '../src/store/assignments.ts';
-import { getConversation, getConversationView, recordEvent } from '../src/store/conversations.ts';
+import { getConversationView, recordEvent } from '../src/store/conversations.ts';
+import type postgres from 'postgres';
 import type { Db } from '../src/store/db.ts';
-import { acknowledgeOutbox, isOutboxDone } from '../src/store/outbox.ts';
 import type { RuleCache } from '../src/store/rules.ts';
-import { conversations, messages, type ConversationRow } from '../src/store/schema.ts';
+import { conversations } from '../src/store/schema.ts';
+import { acknowledgeRoute, loadRouteSnapshot, type RouteSnapshot } from '../src/store/route-snapshot.ts';
 import type { Notifier } from '../src/realtime/notifier.ts';
 
 export interface RoutingDeps {
   db: Db;
+  sql: postgres.Sql;
   rules: RuleCache;
   policy: AssignmentPolicy;
   console: ConsoleService;
@@ -30,11 +32,8 @@ export interface RoutingDeps {
 const MAX_DISPATCH_RETRIES = 8;
 
 /** Raises a queued conversation's priority from the rules and sets its queue. */
-async function score(deps: RoutingDeps, conversation: ConversationRow, messageId: number | null, log: Logger): Promise<void> {
+async function score(deps: RoutingDeps, conversation: RouteSnapshot['conversation'], text: string, log: Logger): Promise<void> {
   const conversationId = conversation.id;
-  const [message] = messageId
-    ? await deps.db.select({ body: messages.body }).from(messages).where(eq(messages.id, messageId))
-    : [];
   const [previous] = await deps.db
     .select({ openedAt: conversations.openedAt })
     .from(conversations)
@@ -44,7 +43,7 @@ async function score(deps: RoutingDeps, conversation: ConversationRow, messageId
   const { rules, defaultQueueId } = await deps.rules.get();
   const result = scorePriority(rules, {
     channel: conversation.channel,
-    text: message?.body ?? '',
+    text,
     secondsSincePreviousConversation: previous ? (conversation.openedAt.getTime() - previous.openedAt.getTime()) / 1000 : null,
   });
   const queueId = conversation.queueId ?? result.queueId ?? defaultQueueId;
@@ -72,7 +71,7 @@ async function score(deps: RoutingDeps, conversation: ConversationRow, messageId
  * Offers waiting conversations until the policy has nothing to assign.
  * Conflicts (a concurrent accept, presence change) retry with fresh data.
  */
-export async function dispatch(deps: RoutingDeps, reason: string, log: Logger): Promise<number> {
+async function dispatchPass(deps: RoutingDeps, reason: string, log: Logger): Promise<number> {
   for (let attempt = 0; attempt < MAX_DISPATCH_RETRIES; attempt++) {
     try {
       const plan = await dispatchOnce(deps.db, deps.policy);
@@ -93,30 +92,62 @@ export async function dispatch(deps: RoutingDeps, reason: string, log: Logger): 
   throw new Error('dispatch kept conflicting; will retry the job');
 }
 
+/**
+ * Coalesces dispatch requests within the process: at most one pass runs and
+ * one waits. A request made while a pass runs is served by the next pass,
+ * which starts after the request and so sees everything committed before it.
+ * (Passes of different processes are serialised by the advisory lock.)
+ */
+export function createDispatcher(deps: RoutingDeps) {
+  let running: Promise<number> | undefined;
+  let next: Promise<number> | undefined;
+  const run = (reason: string, log: Logger): Promise<number> => {
+    const pass = dispatchPass(deps, reason, log).finally(() => {
+      if (running === pass) running = undefined;
+    });
+    running = pass;
+    return pass;
+  };
+  return (reason: string, log: Logger): Promise<number> => {
+    if (!running) return run(reason, log);
+    next ??= running
+      .catch(() => 0)
+      .then(() => {
+        next = undefined;
+        return run(reason, log);
+      });
+    return next;
+  };
+}
+
 /** Processes one routing-queue job (route or dispatch). */
 export function createRoutingProcessor(deps: RoutingDeps) {
+  const dispatch = createDispatcher(deps);
   return async (job: Job<RouteJob | DispatchJob>): Promise<void> => {
     const log = deps.log.child({ component: 'routing', jobId: job.id });
     if (job.name === 'dispatch') {
       const data = dispatchJob.parse(job.data);
-      await dispatch(deps, data.reason, log);
+      await dispatch(data.reason, log);
       return;
     }
     const data = routeJob.parse(job.data);
-    if (await isOutboxDone(deps.db, data.outboxId)) return;
+    const snapshot = await loadRouteSnapshot(deps.sql, data.outboxId);
+    if (!snapshot || snapshot.processed) return;
     const jobLog = log.child({ conversationId: data.conversationId, messageId: data.messageId });
-    let conversation = await getConversation(deps.db, data.conversationId);
-    if (!conversation) throw new UnrecoverableError(`conversation ${data.conversationId} not found`);
+    let conversation = snapshot.conversation;
     if (conversation.status === 'resolved' || conversation.status === 'abandoned') {
       // Resolved between this message's commit and its routing: nobody has seen it, so it must not stay closed.
       const reopened = await reopenConversation(deps.db, conversation.id, 'message arrived as it closed');
       jobLog.warn({ decision: 'reopen', reopened }, 'message arrived in a closed conversation');
-      if (reopened) conversation = (await getConversation(deps.db, data.conversationId)) ?? conversation;
+      if (reopened) conversation = { ...conversation, status: 'queued', agentId: null };
       else await deps.console.publishConversation(conversation.id);
     }
-    if (conversation.status === 'queued') await score(deps, conversation, data.messageId, jobLog);
-    if (data.messageId) await deps.console.publishMessage(data.messageId, conversation.agentId);
-    if (conversation.status === 'queued') await dispatch(deps, 'new message', jobLog);
-    await acknowledgeOutbox(deps.db, data.outboxId);
+    const message = snapshot.message;
+    if (conversation.status === 'queued') await score(deps, conversation, message?.body ?? '', jobLog);
+    if (message) {
+      deps.notifier.toAgents({ agentIds: [conversation.agentId], conversationId: conversation.id, supervisors: true }, 'message:new', message);
+    }
+    if (conversation.status === 'queued') await dispatch('new message', jobLog);
+    await acknowledgeRoute(deps.sql, data.outboxId);
   };
 }

@@ -16,12 +16,6 @@ export async function acknowledgeOutbox(db: DbOrTx, id: number): Promise<boolean
   return rows.length > 0;
 }
 
-/** Whether an outbox row was already acknowledged. */
-export async function isOutboxDone(db: DbOrTx, id: number): Promise<boolean> {
-  const [row] = await db.select({ processedAt: outbox.processedAt }).from(outbox).where(eq(outbox.id, id));
-  return Boolean(row?.processedAt);
-}
-
 /**
  * Claims unacknowledged rows older than `staleMs` that were not re-enqueued
  * within `staleMs` either, stamping them so concurrent sweepers take each once.
