@@ -33,7 +33,8 @@ async function main(): Promise<void> {
     banner.push(
       `  First start: administrator "${config.adminUsername}" created with password`,
       `      ${gateway.generatedAdminPassword}`,
-      '  It is shown only this once; change it after logging in.',
+      '  It is shown only this once. Sign in to the console with it, then set your own',
+      '  with PATCH /api/agents/<id> {"password": "..."} (or set ADMIN_PASSWORD before the first start).',
     );
   }
   process.stdout.write(`${banner.join('\n')}\n\n`);
