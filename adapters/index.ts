@@ -2,9 +2,10 @@
  * The adapter registry: every channel adapter, listed explicitly. Nothing
  * registers itself on import; main.ts wires what this returns.
  */
+import { createSmppAdapter } from './smpp/index.ts';
 import type { ChannelAdapter } from './types.ts';
 import { createWebchatAdapter } from './webchat/index.ts';
 
 export function createAdapters(): ChannelAdapter[] {
-  return [createWebchatAdapter()];
+  return [createWebchatAdapter(), createSmppAdapter()];
 }

@@ -7,6 +7,7 @@ import {
   bigint,
   bigserial,
   boolean,
+  customType,
   index,
   integer,
   jsonb,
@@ -277,6 +278,75 @@ export const outbox = pgTable(
   ],
 );
 
+/** PostgreSQL bytea as a Node Buffer. */
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
+
+/**
+ * Parts of concatenated SMS received on an SMPP link, kept until their
+ * message is assembled and handed to ingest, so a part acknowledged to the
+ * carrier survives a crash. A part repeated by the carrier is stored once:
+ * the unique key covers the concatenation group, the part number and a hash
+ * of its bytes (a later message reusing the 8-bit reference differs in its
+ * bytes). Assembled rows stay a while to recognise late repeats.
+ */
+export const smsParts = pgTable(
+  'sms_parts',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    linkId: uuid('link_id')
+      .notNull()
+      .references(() => channelLinks.id, { onDelete: 'cascade' }),
+    source: text('source').notNull(),
+    destination: text('destination').notNull(),
+    /** 'udh8' | 'udh16' | 'sar' */
+    concatKind: text('concat_kind').notNull(),
+    concatRef: integer('concat_ref').notNull(),
+    concatTotal: integer('concat_total').notNull(),
+    concatSeq: integer('concat_seq').notNull(),
+    dataCoding: integer('data_coding').notNull(),
+    payload: bytea('payload').notNull(),
+    /** sha256 of data coding and payload, hex: part of the unique key. */
+    payloadHash: text('payload_hash').notNull(),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+    /** The stored message the part became part of; null while waiting. */
+    assembledMessageId: bigint('assembled_message_id', { mode: 'number' }),
+    assembledAt: timestamp('assembled_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('sms_parts_part_uq').on(t.linkId, t.source, t.destination, t.concatKind, t.concatRef, t.concatTotal, t.concatSeq, t.payloadHash),
+    index('sms_parts_waiting_idx').on(t.linkId, t.receivedAt).where(sql`assembled_message_id is null`),
+    index('sms_parts_assembled_idx').on(t.linkId, t.assembledAt).where(sql`assembled_message_id is not null`),
+  ],
+);
+
+/**
+ * The SMSC's message id of every SMS part submitted for an outbound message,
+ * so a delivery receipt for any part maps back to the message after a
+ * restart, and a retried send skips the parts the SMSC already accepted.
+ */
+export const smsSubmissions = pgTable(
+  'sms_submissions',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    linkId: uuid('link_id')
+      .notNull()
+      .references(() => channelLinks.id, { onDelete: 'cascade' }),
+    /** The message_id of submit_sm_resp. */
+    smscMessageId: text('smsc_message_id').notNull(),
+    messageId: bigint('message_id', { mode: 'number' })
+      .notNull()
+      .references(() => messages.id, { onDelete: 'cascade' }),
+    part: integer('part').notNull(),
+    parts: integer('parts').notNull(),
+    /** 'sent' until a receipt says 'delivered' or 'failed'. */
+    status: text('status').$type<'sent' | 'delivered' | 'failed'>().notNull().default('sent'),
+    error: text('error'),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('sms_submissions_smsc_uq').on(t.linkId, t.smscMessageId), index('sms_submissions_message_idx').on(t.messageId)],
+);
+
 export type AgentRow = typeof agents.$inferSelect;
 export type ConversationRow = typeof conversations.$inferSelect;
 export type MessageRow = typeof messages.$inferSelect;
@@ -287,3 +357,5 @@ export type ChannelLinkRow = typeof channelLinks.$inferSelect;
 export type LinkLeaseRow = typeof linkLeases.$inferSelect;
 export type EventRow = typeof events.$inferSelect;
 export type OutboxRow = typeof outbox.$inferSelect;
+export type SmsPartRow = typeof smsParts.$inferSelect;
+export type SmsSubmissionRow = typeof smsSubmissions.$inferSelect;
