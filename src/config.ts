@@ -42,7 +42,8 @@ const envSchema = z
     OUTBOX_STALE_MS: intFrom(100, 3600000).default(5000),
     /** How long a process's lease on a link (an SMPP bind, a mailbox) lasts unrenewed. */
     LINK_LEASE_MS: intFrom(300, 600000).default(9000),
-    OUTBOUND_ATTEMPTS: intFrom(1, 100).default(6),
+    /** With the 1 s exponential base, 10 attempts keep retrying for about 17 minutes (a link being down, an SMSC restarting). */
+    OUTBOUND_ATTEMPTS: intFrom(1, 100).default(10),
     OUTBOUND_BACKOFF_MS: intFrom(10, 600000).default(1000),
     SESSION_TTL_HOURS: intFrom(1, 24 * 90).default(12),
     /** An agent with no console connected for this long is set offline and their offers requeued. */

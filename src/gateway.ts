@@ -29,6 +29,7 @@ import { migrateStore, openStore, type Store } from './store/db.ts';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './store/embedded.ts';
 import { createRuleCache } from './store/rules.ts';
 import { ensureDefaults } from './store/setup.ts';
+import { recordEvent } from './store/conversations.ts';
 import { mountPages } from './ui/pages.ts';
 import { createOutboundProcessor, recordDelivery } from '../workers/outbound.ts';
 import { createRoutingProcessor } from '../workers/routing.ts';
@@ -141,7 +142,20 @@ export async function startGateway(config: Config, adapterList: ChannelAdapter[]
     });
   }
   finishApp(app, log);
-  if (config.role !== 'api') links = startLinkSupervisor({ db, adapters: adapterList, leaseMs: config.linkLeaseMs, log });
+  if (config.role !== 'api') {
+    links = startLinkSupervisor({
+      db,
+      adapters: adapterList,
+      leaseMs: config.linkLeaseMs,
+      log,
+      onStateChange: (change) => {
+        notifier.toAgents({ supervisors: true }, 'link:status', change);
+        recordEvent(db, { conversationId: null, type: change.state === 'up' ? 'link.up' : 'link.down', actorType: 'system', data: { ...change } }).catch(
+          (err: unknown) => log.error({ err }, 'recording a link event failed'),
+        );
+      },
+    });
+  }
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -10,6 +10,8 @@ export interface Metrics {
   readonly duplicates: Counter<'channel'>;
   readonly stored: Counter<'channel'>;
   readonly queueDepth: Gauge<'queue'>;
+  readonly linkUp: Gauge<'link' | 'channel'>;
+  readonly linkCounter: Gauge<'link' | 'counter'>;
 }
 
 export function createMetrics(): Metrics {
@@ -21,6 +23,13 @@ export function createMetrics(): Metrics {
     duplicates: new Counter({ name: 'lifeline_messages_duplicate_total', help: 'Inbound messages dropped as duplicates', labelNames: ['channel'], registers: [registry] }),
     stored: new Counter({ name: 'lifeline_messages_stored_total', help: 'Inbound messages committed to the store', labelNames: ['channel'], registers: [registry] }),
     queueDepth: new Gauge({ name: 'lifeline_queue_depth', help: 'Jobs waiting, active or delayed', labelNames: ['queue'], registers: [registry] }),
+    linkUp: new Gauge({ name: 'lifeline_link_up', help: '1 when the channel link is up (bound, connected), else 0', labelNames: ['link', 'channel'], registers: [registry] }),
+    linkCounter: new Gauge({
+      name: 'lifeline_link_counter',
+      help: 'Counters a running link reports (PDUs and messages in and out, throttled, receipts, reconnects)',
+      labelNames: ['link', 'counter'],
+      registers: [registry],
+    }),
   };
   return metrics;
 }

@@ -34,12 +34,15 @@ export function roleAtLeast(role: Role, required: Role): boolean {
   return ROLES.indexOf(role) >= ROLES.indexOf(required);
 }
 
-/** Delivery statuses only move forward; `failed` may be followed by a retry's `sent`. */
-const DELIVERY_RANK: Record<DeliveryStatus, number> = { received: 0, queued: 1, sent: 2, delivered: 3, failed: 2 };
-
-/** Whether a delivery status update should replace the current one. */
+/**
+ * Delivery statuses only move forward: queued → sent → delivered, and
+ * failed from queued or sent. A late "delivered" receipt beats "failed" (the
+ * citizen got it); nothing moves a message back to sent or queued, so a
+ * worker recording "sent" cannot overwrite a receipt that got there first.
+ */
 export function deliveryAdvances(current: DeliveryStatus, next: DeliveryStatus): boolean {
-  if (current === next) return false;
-  if (current === 'delivered') return false;
-  return DELIVERY_RANK[next] >= DELIVERY_RANK[current];
+  if (current === next || current === 'delivered') return false;
+  if (current === 'failed') return next === 'delivered';
+  const rank: Record<DeliveryStatus, number> = { received: 0, queued: 1, sent: 2, failed: 3, delivered: 3 };
+  return rank[next] > rank[current];
 }

@@ -9,6 +9,7 @@ import os from 'node:os';
 import type { ChannelAdapter, LinkRunner, LinkStatus } from '../channel.ts';
 import type { Channel } from '../domain/types.ts';
 import type { Logger } from '../log.ts';
+import type { LinkStatusUpdate } from '../realtime/events.ts';
 import type { Db } from '../store/db.ts';
 import { acquireLease, listLinks, releaseLease } from '../store/links.ts';
 
@@ -21,10 +22,22 @@ export interface LinkSupervisor {
 
 interface Running {
   channel: Channel;
+  name: string;
   version: number;
+  /** The last state seen, to notice a link going down or coming back. */
+  state?: LinkStatus['state'];
 }
 
-export function startLinkSupervisor(deps: { db: Db; adapters: readonly ChannelAdapter[]; leaseMs: number; log: Logger }): LinkSupervisor {
+export interface LinkSupervisorDeps {
+  db: Db;
+  adapters: readonly ChannelAdapter[];
+  leaseMs: number;
+  log: Logger;
+  /** Called when a running link goes down (after being up) or comes back up. */
+  onStateChange(change: LinkStatusUpdate): void;
+}
+
+export function startLinkSupervisor(deps: LinkSupervisorDeps): LinkSupervisor {
   const log = deps.log.child({ component: 'links' });
   const holder = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const runners = new Map<Channel, LinkRunner>();
@@ -36,6 +49,17 @@ export function startLinkSupervisor(deps: { db: Db; adapters: readonly ChannelAd
 
   const statusOf = (channel: Channel, id: string): Record<string, unknown> =>
     (runners.get(channel)?.status(id) as (LinkStatus & Record<string, unknown>) | undefined) ?? {};
+
+  function noticeState(id: string, r: Running, status: LinkStatus): void {
+    const before = r.state;
+    r.state = status.state;
+    const wentDown = before === 'up' && status.state !== 'up';
+    const cameBack = before !== undefined && before !== 'up' && status.state === 'up';
+    if (!wentDown && !cameBack) return;
+    const change = { linkId: id, name: r.name, channel: r.channel, state: status.state, lastError: status.lastError, at: new Date().toISOString() };
+    (wentDown ? log.warn.bind(log) : log.info.bind(log))(change, wentDown ? 'link went down' : 'link is up again');
+    deps.onStateChange(change);
+  }
 
   async function stopLink(id: string, reason: string): Promise<void> {
     const r = running.get(id);
@@ -51,14 +75,16 @@ export function startLinkSupervisor(deps: { db: Db; adapters: readonly ChannelAd
     const wanted = new Set<string>();
     for (const { link } of links) {
       if (!link.enabled) continue;
+      const status = runners.get(link.channel)?.status(link.id);
       const held = await acquireLease(deps.db, link.id, holder, deps.leaseMs, statusOf(link.channel, link.id));
       if (!held) continue;
       wanted.add(link.id);
       const current = running.get(link.id);
+      if (current && status) noticeState(link.id, current, status);
       if (current && current.version === link.version) continue;
       if (current) await stopLink(link.id, 'changed');
       const runner = runners.get(link.channel) as LinkRunner;
-      running.set(link.id, { channel: link.channel, version: link.version });
+      running.set(link.id, { channel: link.channel, name: link.name, version: link.version });
       try {
         const parsed = runner.parse({ settings: link.settings, secrets: link.secrets });
         await runner.start({ id: link.id, name: link.name, channel: link.channel, ...parsed });

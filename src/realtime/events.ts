@@ -68,6 +68,17 @@ export interface AgentServerEvents {
   /** `agentId` is null when the citizen is typing. */
   typing: (update: { conversationId: string; who: string; agentId: string | null; typing: boolean }) => void;
   'presence:changed': (agent: AgentView) => void;
+  /** To supervisors: a channel link went down or came back. */
+  'link:status': (update: LinkStatusUpdate) => void;
+}
+
+export interface LinkStatusUpdate {
+  linkId: string;
+  name: string;
+  channel: Channel;
+  state: 'starting' | 'connecting' | 'up' | 'down' | 'stopped';
+  lastError: string | null;
+  at: string;
 }
 
 export interface AgentClientEvents {

@@ -195,6 +195,11 @@ function connect(token: string): AgentSocket {
   socket.on('typing', (u) => {
     if (session && u.conversationId === pane.current?.id && u.agentId !== session.me.id) typing.set(u.who, u.typing);
   });
+  socket.on('link:status', (u) => {
+    const text = `${u.channel.toUpperCase()} link ${u.name} is ${u.state === 'up' ? 'up again' : `DOWN${u.lastError ? `: ${u.lastError}` : ''}`}`;
+    if (u.state === 'up') status.info(text);
+    else status.error(text);
+  });
   socket.on('presence:changed', (agent) => {
     if (session && agent.id === session.me.id) {
       session.me = agent;

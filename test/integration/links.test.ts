@@ -8,12 +8,14 @@ import { z } from 'zod';
 import { createWebchatAdapter } from '../../adapters/webchat/index.ts';
 import type { ChannelAdapter, LinkConfig, LinkRunner, LinkStatus } from '../../src/channel.ts';
 import { parse } from '../../src/http/validate.ts';
-import { ADMIN_PASSWORD, api, login, startTestGateway, type TestGateway } from '../support/gateway.ts';
-import { waitFor } from '../support/wait.ts';
+import type { LinkStatusUpdate } from '../../src/realtime/events.ts';
+import { ADMIN_PASSWORD, api, connectAgent, login, startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { nextEvent, waitFor } from '../support/wait.ts';
 
 /** A channel whose links only record where they run: the lease is what is under test. */
 function recordingChannel(name: string) {
   const running = new Map<string, LinkConfig>();
+  const states = new Map<string, LinkStatus['state']>();
   const starts: string[] = [];
   const settings = z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) });
   const runner: LinkRunner = {
@@ -26,7 +28,9 @@ function recordingChannel(name: string) {
       running.delete(id);
     },
     status: (id): LinkStatus | undefined =>
-      running.has(id) ? { state: 'up', since: new Date(0).toISOString(), lastError: null, counters: { pdusIn: 7 } } : undefined,
+      running.has(id)
+        ? { state: states.get(id) ?? 'up', since: new Date(0).toISOString(), lastError: states.get(id) === 'down' ? 'peer closed' : null, counters: { pdusIn: 7 } }
+        : undefined,
   };
   const adapter: ChannelAdapter = {
     channel: 'sms',
@@ -35,7 +39,7 @@ function recordingChannel(name: string) {
     stop: async () => undefined,
     send: async () => ({ status: 'sent' }),
   };
-  return { adapter, running, starts };
+  return { adapter, running, starts, states };
 }
 
 describe('channel links', () => {
@@ -108,6 +112,31 @@ describe('channel links', () => {
     expect((await api(a, 'DELETE', `/api/links/${id}`, { token: admin })).status).toBe(204);
     await waitFor('a deleted link stopped', () => runners(id) === 0);
     expect((await api(a, 'GET', `/api/links/${id}`, { token: admin })).status).toBe(404);
+  });
+
+  it('alerts supervisors when a link goes down and comes back, and shows link state in /metrics', async () => {
+    const { body } = await api<{ link: { id: string } }>(a, 'POST', '/api/links', {
+      token: admin,
+      body: { channel: 'sms', name: 'carrier-4', settings: { host: 'smsc4', port: 2775 } },
+    });
+    const id = body.link.id;
+    await waitFor('the link running', () => runners(id) === 1);
+    const holderGateway = ra.running.has(id) ? a : b;
+    const states = ra.running.has(id) ? ra.states : rb.states;
+    const supervisor = await connectAgent(holderGateway, await login(holderGateway, 'admin', ADMIN_PASSWORD));
+    await waitFor('metrics showing the link up', async () => (await (await fetch(`${a.url}/metrics`)).text()).includes('lifeline_link_up{link="carrier-4",channel="sms"} 1'));
+    expect(await (await fetch(`${a.url}/metrics`)).text()).toContain('lifeline_link_counter{link="carrier-4",counter="pdusIn"} 7');
+
+    const down = nextEvent<LinkStatusUpdate>(supervisor, 'link:status', (u) => u.linkId === id && u.state === 'down');
+    states.set(id, 'down');
+    expect(await down).toMatchObject({ name: 'carrier-4', channel: 'sms', lastError: 'peer closed' });
+    await waitFor('metrics showing the link down', async () => (await (await fetch(`${b.url}/metrics`)).text()).includes('lifeline_link_up{link="carrier-4",channel="sms"} 0'));
+    const up = nextEvent<LinkStatusUpdate>(supervisor, 'link:status', (u) => u.linkId === id && u.state === 'up');
+    states.set(id, 'up');
+    await up;
+    const audit = await a.store.sql`select type from events where type like 'link.%' and data->>'linkId' = ${id} order by id`;
+    expect(audit.map((e) => e.type)).toEqual(['link.down', 'link.up']);
+    supervisor.disconnect();
   });
 
   it('hands a link over when its holder dies without releasing the lease', async () => {

@@ -12,6 +12,9 @@ describe('domain rules', () => {
     expect(deliveryAdvances('sent', 'delivered')).toBe(true);
     expect(deliveryAdvances('delivered', 'failed')).toBe(false);
     expect(deliveryAdvances('sent', 'queued')).toBe(false);
-    expect(deliveryAdvances('failed', 'sent')).toBe(true);
+    expect(deliveryAdvances('failed', 'sent')).toBe(false);
+    expect(deliveryAdvances('failed', 'delivered')).toBe(true);
+    expect(deliveryAdvances('queued', 'failed')).toBe(true);
+    expect(deliveryAdvances('sent', 'failed')).toBe(true);
   });
 });

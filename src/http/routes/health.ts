@@ -4,6 +4,7 @@ import type { Metrics } from '../../metrics.ts';
 import type { Enqueuer } from '../../queue/enqueue.ts';
 import type { QueueBackend } from '../../queue/backend.ts';
 import type { Db } from '../../store/db.ts';
+import { listLinks, toLinkView } from '../../store/links.ts';
 
 const withDeadline = <T>(p: Promise<T>, ms: number, what: string) =>
   Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} did not answer in ${ms} ms`)), ms).unref())]);
@@ -25,6 +26,18 @@ export function healthRoutes(deps: { db: Db; queues: QueueBackend; enqueue: Enqu
   });
   r.get('/metrics', async (_req, res) => {
     deps.metrics.queueDepth.set({ queue: 'routing' }, await deps.enqueue.routingDepth().catch(() => -1));
+    // Link state lives with whichever process holds each link's lease: read it from the store.
+    const links = await listLinks(deps.db).catch(() => []);
+    deps.metrics.linkUp.reset();
+    deps.metrics.linkCounter.reset();
+    for (const { link, lease } of links) {
+      const view = toLinkView(link, lease);
+      const status = view.runner?.status as { state?: string; counters?: Record<string, number> } | undefined;
+      deps.metrics.linkUp.set({ link: link.name, channel: link.channel }, status?.state === 'up' ? 1 : 0);
+      for (const [counter, value] of Object.entries(status?.counters ?? {})) {
+        if (typeof value === 'number') deps.metrics.linkCounter.set({ link: link.name, counter }, value);
+      }
+    }
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
   return r;
