@@ -19,7 +19,7 @@ import type { Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
 import { startLinkSupervisor, type LinkSupervisor } from './links/supervisor.ts';
 import { createPostgresQueueBackend, createRedisQueueBackend, type JobWorker, type QueueBackend } from './queue/backend.ts';
-import { QUEUE_NAMES } from './queue/catalog.ts';
+import { linkQueueName, QUEUE_NAMES } from './queue/catalog.ts';
 import { createEnqueuer } from './queue/enqueue.ts';
 import { attachAgentNamespace } from './realtime/agent-namespace.ts';
 import type { AgentNamespace, CitizenNamespace } from './realtime/events.ts';
@@ -120,11 +120,12 @@ export async function startGateway(config: Config, adapterList: ChannelAdapter[]
 
   const workers: JobWorker[] = [];
   let sweeper: Sweeper | undefined;
+  const workerOptions = { concurrency: config.workerConcurrency, lockMs: config.jobLockMs, log };
+  const deliver = createOutboundProcessor({ db, enqueue, adapters, notifier, log });
   if (config.role !== 'api') {
-    const workerOptions = { concurrency: config.workerConcurrency, lockMs: config.jobLockMs, log };
     workers.push(
       queues.worker(QUEUE_NAMES.routing, createRoutingProcessor({ db, sql: store.sql, rules, policy: longestIdlePolicy, console: consoleService, notifier, log }), workerOptions),
-      queues.worker(QUEUE_NAMES.outbound, createOutboundProcessor({ db, adapters, notifier, log }), workerOptions),
+      queues.worker(QUEUE_NAMES.outbound, deliver, workerOptions),
     );
     sweeper = startSweeper({ db, enqueue, log, intervalMs: config.outboxSweepIntervalMs, staleMs: config.outboxStaleMs });
   }
@@ -148,6 +149,7 @@ export async function startGateway(config: Config, adapterList: ChannelAdapter[]
       adapters: adapterList,
       leaseMs: config.linkLeaseMs,
       log,
+      startLinkWorker: (linkId) => queues.worker(linkQueueName(linkId), deliver, workerOptions),
       onStateChange: (change) => {
         notifier.toAgents({ supervisors: true }, 'link:status', change);
         recordEvent(db, { conversationId: null, type: change.state === 'up' ? 'link.up' : 'link.down', actorType: 'system', data: { ...change } }).catch(

@@ -10,6 +10,7 @@ import { AppError } from '../src/errors.ts';
 import type { Logger } from '../src/log.ts';
 import { UnrecoverableError, type Job } from '../src/queue/backend.ts';
 import { deliverJob, type DeliverJob } from '../src/queue/catalog.ts';
+import type { Enqueuer } from '../src/queue/enqueue.ts';
 import type { Notifier } from '../src/realtime/notifier.ts';
 import { setDeliveryStatus } from '../src/store/conversations.ts';
 import type { Db } from '../src/store/db.ts';
@@ -19,6 +20,8 @@ import type { DeliveryStatus } from '../src/domain/types.ts';
 
 export interface OutboundDeps {
   db: Db;
+  /** Forwards deliveries for run-time links to the link's own queue. */
+  enqueue: Pick<Enqueuer, 'deliverViaLink'>;
   adapters: ReadonlyMap<Channel, ChannelAdapter>;
   notifier: Notifier;
   log: Logger;
@@ -58,6 +61,11 @@ export function createOutboundProcessor(deps: OutboundDeps) {
       return;
     }
     const adapter = deps.adapters.get(row.channel);
+    if (adapter?.links && !job.queueName.startsWith('link-')) {
+      // Only the process holding the link's lease can send on it: hand the job to the link's queue.
+      await deps.enqueue.deliverViaLink(row.m.channelLinkId, data);
+      return;
+    }
     const attempts = job.opts.attempts ?? 1;
     const last = job.attemptsMade + 1 >= attempts;
     try {

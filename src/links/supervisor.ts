@@ -26,6 +26,7 @@ interface Running {
   version: number;
   /** The last state seen, to notice a link going down or coming back. */
   state?: LinkStatus['state'];
+  worker?: { close(): Promise<void> };
 }
 
 export interface LinkSupervisorDeps {
@@ -35,6 +36,8 @@ export interface LinkSupervisorDeps {
   log: Logger;
   /** Called when a running link goes down (after being up) or comes back up. */
   onStateChange(change: LinkStatusUpdate): void;
+  /** Starts the worker of the link's own delivery queue while this process runs the link. */
+  startLinkWorker?(linkId: string): { close(): Promise<void> };
 }
 
 export function startLinkSupervisor(deps: LinkSupervisorDeps): LinkSupervisor {
@@ -65,6 +68,7 @@ export function startLinkSupervisor(deps: LinkSupervisorDeps): LinkSupervisor {
     const r = running.get(id);
     if (!r) return;
     running.delete(id);
+    await r.worker?.close().catch((err: unknown) => log.error({ err, linkId: id }, 'link queue worker close failed'));
     await runners.get(r.channel)?.stop(id).catch((err: unknown) => log.error({ err, linkId: id }, 'link stop failed'));
     log.info({ linkId: id, reason }, 'link stopped here');
   }
@@ -84,10 +88,12 @@ export function startLinkSupervisor(deps: LinkSupervisorDeps): LinkSupervisor {
       if (current && current.version === link.version) continue;
       if (current) await stopLink(link.id, 'changed');
       const runner = runners.get(link.channel) as LinkRunner;
-      running.set(link.id, { channel: link.channel, name: link.name, version: link.version });
+      const entry: Running = { channel: link.channel, name: link.name, version: link.version };
+      running.set(link.id, entry);
       try {
         const parsed = runner.parse({ settings: link.settings, secrets: link.secrets });
         await runner.start({ id: link.id, name: link.name, channel: link.channel, ...parsed });
+        entry.worker = deps.startLinkWorker?.(link.id);
         log.info({ linkId: link.id, channel: link.channel, holder }, 'link started here');
       } catch (err) {
         log.error({ err, linkId: link.id }, 'link failed to start');

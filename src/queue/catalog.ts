@@ -6,7 +6,15 @@
 import { z } from 'zod';
 
 export const QUEUE_NAMES = { routing: 'routing', outbound: 'outbound' } as const;
-export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
+/** A catalog queue, or a link's own delivery queue (see `linkQueueName`). */
+export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES] | `link-${string}`;
+
+/**
+ * The delivery queue of one run-time link (an SMPP bind): consumed only by
+ * the process holding the link's lease, so a reply reaches the one process
+ * that can send it; after a hand-over the new holder takes the queue over.
+ */
+export const linkQueueName = (linkId: string): QueueName => `link-${linkId}`;
 
 /** A new inbound message: score its conversation, push it, dispatch waiting work. */
 export const routeJob = z.object({

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { JobQueue, QueueBackend } from './backend.ts';
 import {
   deliverJob,
+  linkQueueName,
   dispatchJob,
   jobIds,
   QUEUE_NAMES,
@@ -19,6 +20,8 @@ export interface Enqueuer {
   route(job: RouteJob): Promise<void>;
   dispatch(job: DispatchJob): Promise<void>;
   deliver(job: DeliverJob): Promise<void>;
+  /** Forwards a delivery to the queue of the link that must send it. */
+  deliverViaLink(linkId: string, job: DeliverJob): Promise<void>;
   routingDepth(): Promise<number>;
   close(): Promise<void>;
 }
@@ -34,6 +37,7 @@ const KEEP = { removeOnComplete: { count: 1000 }, removeOnFail: { count: 5000 } 
 export function createEnqueuer(backend: QueueBackend, outbound: OutboundPolicy): Enqueuer {
   const routing: JobQueue<RouteJob | DispatchJob> = backend.queue(QUEUE_NAMES.routing);
   const delivery: JobQueue<DeliverJob> = backend.queue(QUEUE_NAMES.outbound);
+  const linkQueues = new Map<string, JobQueue<DeliverJob>>();
   return {
     async route(job) {
       await routing.add('route', routeJob.parse(job), { ...ROUTING_POLICY, ...KEEP, jobId: jobIds.route(job.conversationId, job.outboxId) });
@@ -49,9 +53,22 @@ export function createEnqueuer(backend: QueueBackend, outbound: OutboundPolicy):
         jobId: jobIds.deliver(job.conversationId, job.messageId),
       });
     },
+    async deliverViaLink(linkId, job) {
+      let queue = linkQueues.get(linkId);
+      if (!queue) {
+        queue = backend.queue<DeliverJob>(linkQueueName(linkId));
+        linkQueues.set(linkId, queue);
+      }
+      await queue.add('deliver', deliverJob.parse(job), {
+        attempts: outbound.attempts,
+        backoff: { type: 'exponential', delay: outbound.backoffMs },
+        ...KEEP,
+        jobId: jobIds.deliver(job.conversationId, job.messageId),
+      });
+    },
     routingDepth: () => routing.depth(),
     async close() {
-      await Promise.allSettled([routing.close(), delivery.close()]);
+      await Promise.allSettled([routing.close(), delivery.close(), ...[...linkQueues.values()].map((q) => q.close())]);
     },
   };
 }

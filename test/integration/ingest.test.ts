@@ -73,6 +73,7 @@ describe('ingest', () => {
       },
       dispatch: async () => undefined,
       deliver: async () => undefined,
+      deliverViaLink: async () => undefined,
       routingDepth: async () => 0,
       close: async () => undefined,
     };

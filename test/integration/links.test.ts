@@ -9,7 +9,8 @@ import { createWebchatAdapter } from '../../adapters/webchat/index.ts';
 import type { ChannelAdapter, LinkConfig, LinkRunner, LinkStatus } from '../../src/channel.ts';
 import { parse } from '../../src/http/validate.ts';
 import type { LinkStatusUpdate } from '../../src/realtime/events.ts';
-import { ADMIN_PASSWORD, api, connectAgent, login, startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { ChannelSendError } from '../../src/errors.ts';
+import { ADMIN_PASSWORD, api, connectAgent, createAgents, login, startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { nextEvent, waitFor } from '../support/wait.ts';
 
 /** A channel whose links only record where they run: the lease is what is under test. */
@@ -17,6 +18,9 @@ function recordingChannel(name: string) {
   const running = new Map<string, LinkConfig>();
   const states = new Map<string, LinkStatus['state']>();
   const starts: string[] = [];
+  const sent: string[] = [];
+  /** Every send call, including those refused because the link runs elsewhere. */
+  const calls: string[] = [];
   const settings = z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) });
   const runner: LinkRunner = {
     parse: (input) => ({ settings: parse(settings, input.settings, 'settings'), secrets: input.secrets as Record<string, string> }),
@@ -37,9 +41,14 @@ function recordingChannel(name: string) {
     links: runner,
     start: async () => undefined,
     stop: async () => undefined,
-    send: async () => ({ status: 'sent' }),
+    async send(message) {
+      calls.push(message.text);
+      if (!running.has(message.channelLinkId)) throw new ChannelSendError('link not running here', { retryable: true });
+      sent.push(message.text);
+      return { status: 'sent' };
+    },
   };
-  return { adapter, running, starts, states };
+  return { adapter, running, starts, states, sent, calls };
 }
 
 describe('channel links', () => {
@@ -134,9 +143,43 @@ describe('channel links', () => {
     const up = nextEvent<LinkStatusUpdate>(supervisor, 'link:status', (u) => u.linkId === id && u.state === 'up');
     states.set(id, 'up');
     await up;
-    const audit = await a.store.sql`select type from events where type like 'link.%' and data->>'linkId' = ${id} order by id`;
+    const audit = await waitFor('both changes in the audit trail', async () => {
+      const rows = await a.store.sql`select type from events where type like 'link.%' and data->>'linkId' = ${id} order by id`;
+      return rows.length >= 2 ? rows : undefined;
+    });
     expect(audit.map((e) => e.type)).toEqual(['link.down', 'link.up']);
     supervisor.disconnect();
+  });
+
+  it('sends every reply from the process that runs the link, whichever process takes the job', async () => {
+    const { body } = await api<{ link: { id: string } }>(a, 'POST', '/api/links', {
+      token: admin,
+      body: { channel: 'sms', name: 'carrier-5', settings: { host: 'smsc5', port: 2775 } },
+    });
+    const id = body.link.id;
+    await waitFor('the link running', () => runners(id) === 1);
+    const holder = ra.running.has(id) ? ra : rb;
+    const other = holder === ra ? rb : ra;
+    const [agent] = await createAgents(a, [{ username: 'replier', capacity: 10 }]);
+    const put = await api(a, 'PUT', '/api/agents/me/presence', { token: agent!.token, body: { presence: 'available' } });
+    expect(put.status).toBe(200);
+    const inbound = await a.receive({ channel: 'sms', channelLinkId: id, from: '+15550001111', channelMessageId: 'mo-1', text: 'help', receivedAt: new Date() });
+    await waitFor('the offer', async () => {
+      const [c] = await a.store.sql`select status from conversations where id = ${inbound.conversationId}`;
+      return c!.status === 'offered';
+    });
+    expect((await api(b, 'POST', `/api/conversations/${inbound.conversationId}/accept`, { token: agent!.token })).status).toBe(200);
+    const texts = Array.from({ length: 8 }, (_, i) => `reply ${i}`);
+    for (const [i, text] of texts.entries()) {
+      const via = i % 2 === 0 ? a : b;
+      expect((await api(via, 'POST', `/api/conversations/${inbound.conversationId}/messages`, { token: agent!.token, body: { text, clientId: `r${i}` } })).status).toBe(201);
+    }
+    await waitFor('every reply sent', () => texts.every((t) => holder.sent.includes(t)), 15_000);
+    // No attempt ever reached the process without the link: the jobs went to the link's own queue.
+    expect(other.calls.filter((t) => texts.includes(t))).toEqual([]);
+    expect(holder.calls.filter((t) => texts.includes(t)).sort()).toEqual([...texts].sort());
+    const rows = await a.store.sql`select count(*)::int as n from messages where conversation_id = ${inbound.conversationId} and direction = 'outbound' and delivery_status = 'sent'`;
+    expect(rows[0]!.n).toBe(texts.length);
   });
 
   it('hands a link over when its holder dies without releasing the lease', async () => {
