@@ -53,15 +53,17 @@ export function problems(r: RunReport): string[] {
   return out;
 }
 
-const ms = (v: number) => (Number.isNaN(v) ? '-' : v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0));
+/** Milliseconds for a table cell. */
+export const ms = (v: number) => (Number.isNaN(v) ? '-' : v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0));
 /** Fixed decimals with thousands separators (without Intl, whose first use is slow). */
-const num = (v: number, digits = 0) => {
+export const num = (v: number, digits = 0) => {
   const [whole = '', fraction] = v.toFixed(digits).split('.');
   const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
   return fraction === undefined ? grouped : `${grouped}.${fraction}`;
 };
 
-function table(title: string, header: string[], rows: string[][]): string {
+/** A titled plain-text table: first column left-aligned, the rest right-aligned. */
+export function table(title: string, header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [title, line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');

@@ -10,7 +10,8 @@
  * offered rate (stopped early, and reported as not sustained, once the
  * gateway falls clearly behind) and a saturation run with a bounded number of
  * messages in flight. Checks that every message reached its agent exactly
- * once and was stored exactly once; exits 1 if not.
+ * once and was stored exactly once; exits 1 if not. Then the SMPP bench
+ * (bench/smpp.ts) on a gateway of its own.
  *
  *   npm run bench -- --rate 1000 --seconds 10     (see --help)
  */
@@ -23,6 +24,7 @@ import { ensureServices, REDIS_URL } from '../test/support/services.ts';
 import { onAgentMessages, setUpFleet, type Fleet } from './fleet.ts';
 import { runClosed, runPaced, type RunResult } from './load.ts';
 import { readOptions, type BenchOptions } from './options.ts';
+import { formatSmppRuns, runSmppBench, smppProblems, type SmppRun } from './smpp.ts';
 import { formatReports, percentile, problems, type HostLoad, type RunReport } from './report.ts';
 import { Tracker } from './tracker.ts';
 import { checkStore, perMessage, readCounters, type ServerCounters } from './verify.ts';
@@ -185,7 +187,6 @@ async function main(): Promise<number> {
     (cleaning ??= (async () => {
       await gateway.destroy();
       await deleteQueueKeys(redis, gateway.config.queuePrefix);
-      redis.disconnect();
     })());
   // An interrupted run still drops its database and queue keys.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -202,13 +203,25 @@ async function main(): Promise<number> {
   } finally {
     await cleanUp();
   }
+  const smpp: SmppRun[] = await runSmppBench({
+    env,
+    texts: Number(process.env.BENCH_SMPP_TEXTS ?? 2000),
+    windows: [10, 50],
+    citizens: 20,
+    drainMs: options.drainMs,
+    cleanUp: (g) => deleteQueueKeys(redis, g.config.queuePrefix),
+    log,
+  });
+  redis.disconnect();
   const { reports } = result;
   log('');
   log(formatReports(reports));
   log('');
+  log(formatSmppRuns(smpp));
+  log('');
   log(`memory of this process (gateway and clients): ${result.memoryBefore}; ${result.memoryAfter}`);
-  const failed = reports.filter((r) => problems(r).length > 0);
-  log(failed.length === 0 ? 'PASS: every message reached its agent exactly once and was stored exactly once' : `FAIL: ${failed.map((r) => r.run.label).join(', ')}`);
+  const failed = [...reports.filter((r) => problems(r).length > 0).map((r) => r.run.label), ...smpp.filter((r) => smppProblems(r).length > 0).map((r) => `smpp window ${r.window}`)];
+  log(failed.length === 0 ? 'PASS: every message reached its agent exactly once and was stored exactly once' : `FAIL: ${failed.join(', ')}`);
   return failed.length === 0 ? 0 : 1;
 }
 

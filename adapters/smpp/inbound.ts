@@ -14,6 +14,10 @@
  * as a throttling event. A message ingest refuses as invalid (which the
  * normalisation should prevent) gets ESME_RX_P_APPN, so it is not retried
  * forever; the error is logged and counted (`storeFailures`).
+ *
+ * In server mode the PDUs are submit_sm/data_sm from an ESME: never receipts,
+ * and answered with a message_id derived from the stored row (`m<message
+ * id>` or `p<part id>`, the same for a repeat), through `answer`.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import smpp from 'smpp';
@@ -25,7 +29,7 @@ import type { PartAssembler } from './assembly.ts';
 import { decodeShortMessage, type DecodeOptions } from './encoding.ts';
 import { classifyMessagePdu, ingestText, senderOf, singleMessageKey } from './normalise.ts';
 import { matchingMessageIds, type DeliveryReceipt } from './receipt.ts';
-import type { Counters } from './session.ts';
+import type { Counters, MessageAnswer } from './session.ts';
 import type { MessagePdu } from './wire.ts';
 
 /** What the handler needs from its link. */
@@ -43,7 +47,14 @@ export interface InboundContext {
    * before the submit_sm_resp).
    */
   settleSubmissions(outstanding: boolean): Promise<void>;
+  /** False when the peer is an ESME: its esm_class never marks a delivery receipt. */
+  receipts: boolean;
+  /** Server mode: builds the answer (message_id, follow-up) to a stored message or part. */
+  answer?(pdu: MessagePdu, stored: StoredRef): MessageAnswer;
 }
+
+/** What an acknowledged message PDU was stored as. */
+export type StoredRef = { kind: 'message'; messageId: number } | { kind: 'part'; partId: number };
 
 /** How long a failure receipt waits for the outbound worker to record `sent` first. */
 const SENT_WAIT_MS = 3000;
@@ -53,18 +64,19 @@ const bump = (counters: Counters, name: string) => {
   counters[name] = (counters[name] ?? 0) + 1;
 };
 
-/** Builds the `onMessage` of a session: resolves with the command_status to answer the PDU with. */
-export function createMessageHandler(ctx: InboundContext): (pdu: MessagePdu) => Promise<number> {
+/** Builds the `onMessage` of a session: resolves with the answer to the PDU. */
+export function createMessageHandler(ctx: InboundContext): (pdu: MessagePdu) => Promise<number | MessageAnswer> {
+  const stored = (pdu: MessagePdu, ref: StoredRef) => (ctx.answer ? ctx.answer(pdu, ref) : smpp.ESME_ROK);
   return async (pdu) => {
     try {
-      const classified = classifyMessagePdu(ctx.linkId, pdu);
+      const classified = classifyMessagePdu(ctx.linkId, pdu, ctx.receipts);
       if (classified.kind === 'receipt') return await handleReceipt(ctx, classified.receipt);
       if (classified.kind === 'part') {
-        const stored = await storeSmsPart(ctx.deps.db, classified.part);
-        bump(ctx.counters, stored.inserted ? 'partsIn' : 'partsRepeated');
+        const part = await storeSmsPart(ctx.deps.db, classified.part);
+        bump(ctx.counters, part.inserted ? 'partsIn' : 'partsRepeated');
         // A repeat of a part whose message is stored needs nothing more; otherwise see whether the group is whole.
-        if (stored.assembledMessageId === null) ctx.assembler.kick(classified.part);
-        return smpp.ESME_ROK;
+        if (part.assembledMessageId === null) ctx.assembler.kick(classified.part);
+        return stored(pdu, { kind: 'part', partId: part.id });
       }
       const receivedAt = Date.now();
       const text = decodeShortMessage(classified.dataCoding, classified.payload, ctx.decode);
@@ -77,7 +89,7 @@ export function createMessageHandler(ctx: InboundContext): (pdu: MessagePdu) => 
         receivedAt: new Date(receivedAt),
       });
       bump(ctx.counters, result.duplicate ? 'duplicates' : 'messagesIn');
-      return smpp.ESME_ROK;
+      return stored(pdu, { kind: 'message', messageId: result.messageId });
     } catch (err) {
       bump(ctx.counters, 'storeFailures');
       if (err instanceof AppError && !err.retryable && err.status < 500) {

@@ -1,19 +1,22 @@
 /**
  * SMS over SMPP: carrier links administrators add at run time
  * (`POST /api/links {channel: 'sms'}`), each run by one process under the
- * link supervisor's lease. Client mode only for now: the gateway binds to
- * the carrier's SMSC as an ESME (client.ts).
+ * link supervisor's lease. Client mode: the gateway binds to the carrier's
+ * SMSC as an ESME (client.ts). Server mode: carriers, aggregators or text
+ * control centres bind to the gateway (server.ts).
  *
- * Sending works for links running in this process. A reply for a link that
- * runs elsewhere (several worker processes) or is not bound right now fails
- * as retryable; the outbound worker's retries deliver it once a process
- * holding the link has it bound again.
+ * Replies reach `send` through the link's own delivery queue, which only the
+ * process running the link consumes (see src/queue/catalog.ts). A reply for a
+ * link that is not bound right now fails as retryable; the queue's retries
+ * deliver it once the link is bound again.
  */
 import type { LinkConfig, LinkRunner, LinkStatus } from '../../src/channel.ts';
 import { ChannelSendError } from '../../src/errors.ts';
 import type { AdapterDeps, ChannelAdapter, OutboundMessage, SendResult } from '../types.ts';
 import { SmppClientLink } from './client.ts';
 import { parseSmppLink } from './config.ts';
+import type { SmppLink } from './link.ts';
+import { SmppServerLink } from './server.ts';
 
 /** Adapter options; tests shorten the parts check. */
 export interface SmppAdapterOptions {
@@ -23,7 +26,7 @@ export interface SmppAdapterOptions {
 
 /** Creates the SMS (SMPP) channel adapter. Nothing connects until a link is started. */
 export function createSmppAdapter(options: SmppAdapterOptions = {}): ChannelAdapter {
-  const links = new Map<string, SmppClientLink>();
+  const links = new Map<string, SmppLink>();
   let deps: AdapterDeps | undefined;
 
   const runner: LinkRunner = {
@@ -36,16 +39,13 @@ export function createSmppAdapter(options: SmppAdapterOptions = {}): ChannelAdap
       if (!deps) throw new Error('the SMS adapter is not started');
       await links.get(link.id)?.stop();
       const { settings, secrets } = parseSmppLink(link);
-      const client = new SmppClientLink({
-        linkId: link.id,
-        name: link.name,
-        settings,
-        secrets,
-        deps,
-        partsCheckIntervalMs: options.partsCheckIntervalMs ?? 5000,
-      });
-      links.set(link.id, client);
-      client.start();
+      const common = { linkId: link.id, name: link.name, secrets, deps, partsCheckIntervalMs: options.partsCheckIntervalMs ?? 5000 };
+      const running: SmppLink =
+        settings.mode === 'client'
+          ? new SmppClientLink({ ...common, settings })
+          : new SmppServerLink({ ...common, settings });
+      links.set(link.id, running);
+      running.start();
     },
 
     async stop(linkId: string) {

@@ -35,10 +35,14 @@ export type ClassifiedPdu =
   | { kind: 'part'; part: NewSmsPart }
   | { kind: 'single'; dataCoding: number; payload: Buffer };
 
-/** Sorts a message PDU into receipt, concatenated part or one-part message. */
-export function classifyMessagePdu(linkId: string, pdu: MessagePdu): ClassifiedPdu {
+/**
+ * Sorts a message PDU into receipt, concatenated part or one-part message.
+ * `receipts` is false for PDUs from an ESME (server mode), whose esm_class
+ * message-type bits mean something else.
+ */
+export function classifyMessagePdu(linkId: string, pdu: MessagePdu, receipts = true): ClassifiedPdu {
   const messagePayload = pdu.tlvs.get(TLV.messagePayload);
-  if (isDeliveryReceipt(pdu.esmClass)) {
+  if (receipts && isDeliveryReceipt(pdu.esmClass)) {
     const receipt = parseDeliveryReceipt({
       esmClass: pdu.esmClass,
       text: pdu.shortMessage.length > 0 ? pdu.shortMessage : messagePayload,

@@ -1,7 +1,8 @@
 /**
  * Sending a reply as SMS over a bound link: split (GSM-7 when every
  * character fits, else UCS-2; a concatenation reference per message), one
- * submit_sm per part with a delivery receipt requested, and every part's
+ * submit_sm per part with a delivery receipt requested (client mode; in
+ * server mode one deliver_sm per part to the bound ESME), and every part's
  * SMSC id recorded in `sms_submissions` as soon as it is accepted.
  *
  * The record makes a retried send resume: parts the SMSC accepted are not
@@ -23,18 +24,23 @@ import { ChannelSendError } from '../../src/errors.ts';
 import type { Logger } from '../../src/log.ts';
 import type { Db } from '../../src/store/db.ts';
 import { listSubmissions, recordSubmission } from '../../src/store/sms-parts.ts';
-import type { SmppClientSettings } from './config.ts';
+import type { SmppSettings } from './config.ts';
 import { SmppRequestError, statusName, type Counters } from './session.ts';
 import { splitSms, type SplitSms } from './split.ts';
+
+/** The settings that address a reply. */
+export type ReplyAddressing = Pick<SmppSettings, 'sourceAddr' | 'sourceAddrTon' | 'sourceAddrNpi' | 'destAddrTon' | 'destAddrNpi'>;
 
 /** What sending needs from its link. */
 export interface OutboundContext {
   linkId: string;
-  settings: SmppClientSettings;
+  settings: ReplyAddressing;
+  /** registered_delivery of each part: a final receipt from an SMSC, none from an ESME. */
+  registeredDelivery: number;
   db: Db;
   log: Logger;
   counters: Counters;
-  /** Sends a paced submit_sm on the bound session; throws a retryable ChannelSendError when not bound. */
+  /** Sends one paced part (submit_sm or deliver_sm) on a bound session; throws a retryable ChannelSendError when not bound. */
   submit(fields: PduOptions): Promise<PDU>;
   /** Runs a write a receipt may depend on, so receipt handling can wait for it. */
   track(write: Promise<void>): Promise<void>;
@@ -110,7 +116,7 @@ async function submitPart(ctx: OutboundContext, msg: OutboundMessage, split: Spl
         dest_addr_npi: s.destAddrNpi,
         destination_addr: msg.to,
         esm_class: split.esmClass,
-        registered_delivery: smpp.REGISTERED_DELIVERY.FINAL,
+        registered_delivery: ctx.registeredDelivery,
         data_coding: split.dataCoding,
         short_message: body,
       });
@@ -121,8 +127,8 @@ async function submitPart(ctx: OutboundContext, msg: OutboundMessage, split: Spl
       throw err;
     }
     const status = resp.command_status;
-    if (status === smpp.ESME_ROK && resp.command === 'submit_sm_resp') {
-      // An SMSC that answers without an id still accepted the part: remember it so a retry skips it.
+    if (status === smpp.ESME_ROK && resp.command !== 'generic_nack') {
+      // A peer that answers without an id (always, for deliver_sm) still accepted the part: remember it so a retry skips it.
       const smscId = resp.message_id || `none:${msg.messageId}:${part}`;
       await ctx.track(recordSubmission(ctx.db, { linkId: ctx.linkId, smscMessageId: smscId, messageId: msg.messageId, part, parts: total }));
       ctx.counters.partsOut = (ctx.counters.partsOut ?? 0) + 1;
@@ -134,6 +140,6 @@ async function submitPart(ctx: OutboundContext, msg: OutboundMessage, split: Spl
       continue;
     }
     if (status === smpp.ESME_RTHROTTLED || status === smpp.ESME_RMSGQFUL) ctx.counters.throttled = (ctx.counters.throttled ?? 0) + 1;
-    throw new ChannelSendError(`SMSC refused part ${part} of ${total}: ${statusName(status)}`, { retryable: isRetryableStatus(status) });
+    throw new ChannelSendError(`peer refused part ${part} of ${total}: ${statusName(status)}`, { retryable: isRetryableStatus(status) });
   }
 }

@@ -148,3 +148,22 @@ export function matchingMessageIds(id: string): string[] {
   }
   return [...ids];
 }
+
+/** `YYMMDDhhmm` in UTC, the date format of receipt texts. */
+function receiptDate(at: Date): string {
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${two(at.getUTCFullYear() % 100)}${two(at.getUTCMonth() + 1)}${two(at.getUTCDate())}${two(at.getUTCHours())}${two(at.getUTCMinutes())}`;
+}
+
+/**
+ * The text of a receipt the gateway sends (server mode) for a message it
+ * stored: delivered, as far as the peer is concerned, once stored. The
+ * `text:` field stays empty: the peer has the words already, and a receipt
+ * is one more place they would travel and be logged.
+ */
+export function formatDeliveryReceipt(messageId: string, submittedAt: Date, doneAt: Date): string {
+  return `id:${messageId} sub:001 dlvrd:001 submit date:${receiptDate(submittedAt)} done date:${receiptDate(doneAt)} stat:DELIVRD err:000 text:`;
+}
+
+/** `message_state` value of a delivered message (SMPP 3.4 §5.2.28). */
+export const MESSAGE_STATE_DELIVERED = 2;

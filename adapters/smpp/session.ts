@@ -9,54 +9,32 @@
  * body cannot be read is answered with generic_nack and the session goes on;
  * only a command_length that breaks the framing closes it (see wire.ts).
  *
- * Message PDUs (deliver_sm, data_sm) go to `onMessage` one at a time, in
- * arrival order, and are answered with the status it resolves to: the caller
- * decides when a message is safe to acknowledge.
+ * Message PDUs go to `onMessage` and are answered with the status (and
+ * message_id) it resolves to: the caller decides when a message is safe to
+ * acknowledge. PDUs from one source address are handled one at a time, in
+ * arrival order (a citizen's texts keep their order); different senders'
+ * run concurrently, as many as the peer's window lets in, and their
+ * responses may go out of order (SMPP correlates them by sequence number). Which PDUs are messages
+ * depends on the side: deliver_sm and data_sm for an ESME (client mode),
+ * submit_sm and data_sm for an SMSC (server mode). An SMSC-side session
+ * starts unbound: bind_* goes to `onBind`, and any other request but
+ * enquire_link and unbind is answered ESME_RINVBNDSTS until a bind succeeds.
  */
 import type { Socket } from 'node:net';
 import smpp, { PDU, type CommandName, type PduOptions } from 'smpp';
 import type { Logger } from '../../src/log.ts';
+export * from './session-types.ts';
 import { FlowClosedError, TokenBucket, Window } from './flow.ts';
-import { COMMAND_IDS, MalformedPduError, PduFramer, RESPONSE_BIT, readMessagePdu, type Frame, type MessagePdu } from './wire.ts';
+import { SmppRequestError, type BindMode, type MessageAnswer, type RequestOptions, type SessionOptions } from './session-types.ts';
+import { MalformedPduError, PduFramer, RESPONSE_BIT, messageCommandOf, readMessagePdu, type Frame, type MessageCommand, type MessagePdu } from './wire.ts';
 
-/** Per-link counters the session adds to (they outlive the session). */
-export type Counters = Record<string, number>;
+const MESSAGE_COMMANDS: Record<'esme' | 'smsc', ReadonlySet<MessageCommand>> = {
+  esme: new Set(['deliver_sm', 'data_sm']),
+  smsc: new Set(['submit_sm', 'data_sm']),
+};
 
-/** Why a request got no usable answer. `retryable` is false only for a definite refusal. */
-export class SmppRequestError extends Error {
-  override readonly name = 'SmppRequestError';
-  constructor(
-    message: string,
-    readonly reason: 'timeout' | 'closed' | 'write',
-    readonly retryable = true,
-  ) {
-    super(message);
-  }
-}
-
-/** Session settings. */
-export interface SessionOptions {
-  window: number;
-  /** submit_sm per second. */
-  throughput: number;
-  enquireLinkMs: number;
-  responseTimeoutMs: number;
-  /** Consecutive request timeouts that mark the peer dead (default 3). */
-  maxTimeouts?: number;
-  log: Logger;
-  counters: Counters;
-  /** Handles a deliver_sm/data_sm; resolves with the command_status to answer it with. */
-  onMessage(pdu: MessagePdu): Promise<number>;
-}
-
-/** How a request is sent. */
-export interface RequestOptions {
-  /** Waits for a throughput token first (submits). */
-  paced?: boolean;
-  /** Skips the window (enquire_link, unbind): liveness is checked even when the window is full. */
-  control?: boolean;
-  timeoutMs?: number;
-}
+/** Requests an unbound SMSC-side session still serves. */
+const UNBOUND_ALLOWED: ReadonlySet<string> = new Set(['bind_transceiver', 'bind_receiver', 'bind_transmitter', 'enquire_link', 'unbind']);
 
 interface Pending {
   command: CommandName;
@@ -86,17 +64,21 @@ export class SmppSession {
   private readonly log: Logger;
   private sequence = 0;
   private timeouts = 0;
-  private inbound: Promise<void> = Promise.resolve();
+  /** Per source address, the tail of its message handling. */
+  private readonly lanes = new Map<string, Promise<void>>();
   private enquireTimer: NodeJS.Timeout | undefined;
   private closeReason: string | undefined;
   private isClosed = false;
   private markClosed!: (reason: string) => void;
+  private bindMode: BindMode | undefined;
+  private readonly side: 'esme' | 'smsc';
 
   constructor(
     private readonly socket: Socket,
     private readonly options: SessionOptions,
   ) {
     this.log = options.log;
+    this.side = options.side ?? 'esme';
     this.bucket = new TokenBucket(options.throughput);
     this.window = new Window(options.window);
     this.closed = new Promise((resolve) => {
@@ -112,6 +94,16 @@ export class SmppSession {
   /** Requests awaiting a response. */
   get outstanding(): number {
     return this.pending.size;
+  }
+
+  /** SMSC side: how the peer bound, undefined until it has. */
+  get boundAs(): BindMode | undefined {
+    return this.bindMode;
+  }
+
+  /** The peer's address as `ip:port`. */
+  get peerAddress(): string {
+    return `${this.socket.remoteAddress ?? '?'}:${this.socket.remotePort ?? 0}`;
   }
 
   /** True once the socket has closed or is closing. */
@@ -153,6 +145,11 @@ export class SmppSession {
     }
     this.end('unbound');
     await this.closed;
+  }
+
+  /** Closes the socket gracefully (the peer sees an orderly end), destroying it a second later at most. */
+  close(reason: string): void {
+    this.end(reason);
   }
 
   /** Closes the socket at once, failing outstanding requests. */
@@ -214,8 +211,8 @@ export class SmppSession {
     this.socket.write(bytes);
   }
 
-  private respond(command: CommandName, sequence: number, status: number): void {
-    this.write(new PDU(command, { sequence_number: sequence, command_status: status }).toBuffer());
+  private respond(command: CommandName, sequence: number, status: number, fields: PduOptions = {}): void {
+    this.write(new PDU(command, { ...fields, sequence_number: sequence, command_status: status }).toBuffer());
   }
 
   private nack(sequence: number, status: number): void {
@@ -238,7 +235,12 @@ export class SmppSession {
   }
 
   private dispatch(commandId: number, sequence: number, bytes: Buffer): void {
-    if (commandId === COMMAND_IDS.deliver_sm || commandId === COMMAND_IDS.data_sm) {
+    const messageCommand = messageCommandOf(commandId);
+    if (messageCommand && MESSAGE_COMMANDS[this.side].has(messageCommand)) {
+      if (this.side === 'smsc' && !this.bindMode) {
+        this.respond(`${messageCommand}_resp`, sequence, smpp.ESME_RINVBNDSTS);
+        return;
+      }
       let message: MessagePdu;
       try {
         message = readMessagePdu(bytes);
@@ -246,7 +248,12 @@ export class SmppSession {
         this.malformed(sequence, err);
         return;
       }
-      this.inbound = this.inbound.then(() => this.handleMessage(message));
+      const lane = message.sourceAddr;
+      const next = (this.lanes.get(lane) ?? Promise.resolve()).then(() => this.handleMessage(message));
+      this.lanes.set(lane, next);
+      void next.then(() => {
+        if (this.lanes.get(lane) === next) this.lanes.delete(lane);
+      });
       return;
     }
     let pdu: PDU;
@@ -268,18 +275,45 @@ export class SmppSession {
   }
 
   private async handleMessage(message: MessagePdu): Promise<void> {
-    let status: number;
+    let answer: MessageAnswer;
     try {
-      status = await this.options.onMessage(message);
+      const result = await this.options.onMessage(message);
+      answer = typeof result === 'number' ? { status: result } : result;
     } catch (err) {
       this.log.error({ err }, 'message handler failed');
-      status = smpp.ESME_RX_T_APPN;
+      answer = { status: smpp.ESME_RX_T_APPN };
     }
-    this.respond(`${message.command}_resp`, message.sequence, status);
+    const fields = answer.status === smpp.ESME_ROK && answer.messageId !== undefined ? { message_id: answer.messageId } : {};
+    this.respond(`${message.command}_resp`, message.sequence, answer.status, fields);
+    answer.afterAnswer?.();
+  }
+
+  private onBindRequest(pdu: PDU, mode: BindMode): void {
+    if (this.bindMode) {
+      this.write(pdu.response({ command_status: smpp.ESME_RALYBND }).toBuffer());
+      return;
+    }
+    const answer = this.options.onBind?.(pdu, mode) ?? { status: smpp.ESME_RBINDFAIL, systemId: '' };
+    const ok = answer.status === smpp.ESME_ROK;
+    this.write(pdu.response(ok ? { system_id: answer.systemId } : { command_status: answer.status }).toBuffer());
+    if (ok) this.bindMode = mode;
+    else this.end('bind refused');
   }
 
   private onRequest(pdu: PDU): void {
+    if (this.side === 'smsc' && !this.bindMode && !UNBOUND_ALLOWED.has(pdu.command)) {
+      this.write(pdu.response({ command_status: smpp.ESME_RINVBNDSTS }).toBuffer());
+      return;
+    }
     switch (pdu.command) {
+      case 'bind_transceiver':
+      case 'bind_receiver':
+      case 'bind_transmitter':
+        if (this.side === 'smsc') {
+          this.onBindRequest(pdu, pdu.command.slice('bind_'.length) as BindMode);
+          return;
+        }
+        break;
       case 'enquire_link':
         this.write(pdu.response().toBuffer());
         return;
@@ -291,10 +325,9 @@ export class SmppSession {
       case 'alert_notification':
       case 'outbind':
         return; // no response is defined for these
-      default:
-        // 'unknown' becomes generic_nack ESME_RINVCMDID; a known command we do not serve gets its *_resp.
-        this.write(pdu.response({ command_status: smpp.ESME_RINVCMDID }).toBuffer());
     }
+    // 'unknown' becomes generic_nack ESME_RINVCMDID; a known command we do not serve gets its *_resp.
+    this.write(pdu.response({ command_status: smpp.ESME_RINVCMDID }).toBuffer());
   }
 
   private onResponse(pdu: PDU): void {

@@ -1,7 +1,8 @@
 /**
  * SMPP bytes on the wire: framing a TCP stream into PDUs, and reading the
- * two PDUs that carry a citizen's words (`deliver_sm`, `data_sm`) with their
- * bodies as raw bytes.
+ * PDUs that carry a citizen's words with their bodies as raw bytes:
+ * `deliver_sm` and `data_sm` from an SMSC (client mode), `submit_sm` and
+ * `data_sm` from an ESME (server mode).
  *
  * Why not the `smpp` package's own reader: its Session stops reading for good
  * after one PDU it cannot parse (the link would hang while looking up), and
@@ -23,6 +24,7 @@ export const RESPONSE_BIT = 0x80000000;
 /** command_id values Lifeline handles itself (SMPP 3.4 §5.1.2.1). */
 export const COMMAND_IDS = {
   generic_nack: 0x80000000,
+  submit_sm: 0x00000004,
   deliver_sm: 0x00000005,
   data_sm: 0x00000103,
   alert_notification: 0x00000102,
@@ -100,9 +102,20 @@ export class MalformedPduError extends Error {
   override readonly name = 'MalformedPduError';
 }
 
-/** A `deliver_sm` or `data_sm`, body bytes untouched. */
+/** The commands {@link readMessagePdu} reads. */
+export type MessageCommand = 'deliver_sm' | 'data_sm' | 'submit_sm';
+
+/** The command name of a message command_id, or undefined for any other command. */
+export function messageCommandOf(commandId: number): MessageCommand | undefined {
+  if (commandId === COMMAND_IDS.deliver_sm) return 'deliver_sm';
+  if (commandId === COMMAND_IDS.data_sm) return 'data_sm';
+  if (commandId === COMMAND_IDS.submit_sm) return 'submit_sm';
+  return undefined;
+}
+
+/** A `deliver_sm`, `submit_sm` or `data_sm`, body bytes untouched. */
 export interface MessagePdu {
-  command: 'deliver_sm' | 'data_sm';
+  command: MessageCommand;
   sequence: number;
   serviceType: string;
   sourceAddrTon: number;
@@ -150,13 +163,14 @@ class Cursor {
 }
 
 /**
- * Reads a whole `deliver_sm` or `data_sm` PDU (header included).
+ * Reads a whole `deliver_sm`, `submit_sm` or `data_sm` PDU (header included);
+ * the first two share their body layout (SMPP 3.4 §4.4.1, §4.6.1).
  * @throws MalformedPduError when a field or optional parameter runs past the end.
  */
 export function readMessagePdu(bytes: Buffer): MessagePdu {
   const header = readHeader(bytes);
-  const command = header.commandId === COMMAND_IDS.deliver_sm ? 'deliver_sm' : header.commandId === COMMAND_IDS.data_sm ? 'data_sm' : undefined;
-  if (!command) throw new MalformedPduError(`command 0x${header.commandId.toString(16)} is not deliver_sm or data_sm`);
+  const command = messageCommandOf(header.commandId);
+  if (!command) throw new MalformedPduError(`command 0x${header.commandId.toString(16)} is not deliver_sm, submit_sm or data_sm`);
   const c = new Cursor(bytes);
   const serviceType = c.cstring('service_type', 5);
   const sourceAddrTon = c.u8('source_addr_ton');
@@ -169,7 +183,7 @@ export function readMessagePdu(bytes: Buffer): MessagePdu {
   let registeredDelivery: number;
   let dataCoding: number;
   let shortMessage = Buffer.alloc(0);
-  if (command === 'deliver_sm') {
+  if (command !== 'data_sm') {
     c.u8('protocol_id');
     c.u8('priority_flag');
     c.cstring('schedule_delivery_time', 16);

@@ -56,7 +56,8 @@ function ensureKannel(): void {
   execSync('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kannel', { stdio: 'inherit' });
 }
 
-async function freePort(): Promise<number> {
+/** A loopback TCP port free right now. */
+export async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -109,7 +110,6 @@ smsc-password = "${options.password}"
 system-type = ""
 enquire-link-interval = 5
 reconnect-delay = 1
-msg-id-type = 0x01
 
 group = smsbox
 bearerbox-host = 127.0.0.1

@@ -117,12 +117,20 @@ describe('parseSmppLink', () => {
     expect(secrets).toEqual({ password: 'pw' });
   });
 
+  it('fills server-mode defaults', () => {
+    const { settings } = parseSmppLink({ settings: { mode: 'server', port: 2775, systemId: 'tcc' }, secrets: { password: 'pw' } });
+    expect(settings).toMatchObject({ mode: 'server', host: '0.0.0.0', serverSystemId: 'LIFELINE', bindTimeoutSeconds: 5, tls: false, window: 10 });
+    expect(settings).not.toHaveProperty('allowedAddresses');
+  });
+
   it.each([
     [{ mode: 'client', host: 'smsc', port: 99999, systemId: 'psap' }, { password: 'pw' }, 'port'],
     [{ mode: 'client', host: 'smsc', port: 2775, systemId: 'psap', window: 0 }, { password: 'pw' }, 'window'],
     [{ mode: 'client', host: 'smsc', port: 2775, systemId: 'psap', reconnectMinMs: 5000, reconnectMaxMs: 1000 }, { password: 'pw' }, 'reconnectMaxMs'],
     [{ mode: 'client', host: 'smsc', port: 2775, systemId: 'psap', bindMode: 'both' }, { password: 'pw' }, 'bindMode'],
-    [{ mode: 'server', host: 'smsc', port: 2775, systemId: 'psap' }, { password: 'pw' }, 'mode'],
+    [{ mode: 'peer', host: 'smsc', port: 2775, systemId: 'psap' }, { password: 'pw' }, 'mode'],
+    [{ mode: 'server', port: 2775, systemId: 'psap', tls: true }, { password: 'pw' }, 'tls'],
+    [{ mode: 'server', port: 2775, systemId: 'psap', allowedAddresses: ['10.0.0.300'] }, { password: 'pw' }, 'allowedAddresses.0'],
     [{ mode: 'client', host: 'smsc', port: 2775, systemId: 'psap' }, {}, 'password'],
   ])('names the bad field (%#)', (settings, secrets, field) => {
     try {
