@@ -11,13 +11,12 @@ import os from 'node:os';
 import path from 'node:path';
 import smpp from 'smpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSmppAdapter } from '../../adapters/smpp/index.ts';
 import { encodeText } from '../../adapters/smpp/encoding.ts';
 import { describeSms, splitSms } from '../../adapters/smpp/split.ts';
-import { createWebchatAdapter } from '../../adapters/webchat/index.ts';
 import type { LinkStatus } from '../../src/channel.ts';
 import type { ConversationView, MessageView } from '../../src/realtime/events.ts';
-import { ADMIN_PASSWORD, api, connectAgent, createAgents, login, request, startTestGateway, type AgentSocket, type TestGateway } from '../support/gateway.ts';
+import { api, request, type AgentSocket, type TestGateway } from '../support/gateway.ts';
+import { startSmsGateway, type SmsGateway } from '../support/sms-gateway.ts';
 import { concatOf, FakeSmsc, type RecordedSubmit } from '../support/smsc.ts';
 import { nextEvent, waitFor } from '../support/wait.ts';
 
@@ -51,6 +50,7 @@ function withHeader(commandId: number, sequence: number, body: Buffer = Buffer.a
 
 describe('SMS over SMPP, client mode', () => {
   let smsc: FakeSmsc;
+  let sms: SmsGateway;
   let gw: TestGateway;
   let admin: string;
   let agent: AgentSocket;
@@ -83,9 +83,7 @@ describe('SMS over SMPP, client mode', () => {
 
   const offerFor = (from: string) => nextEvent<ConversationView>(agent, 'conversation:offered', (c) => c.contact.display === from, 15_000);
 
-  async function messagesOf(conversationId: string): Promise<MessageView[]> {
-    return (await request<{ messages: MessageView[] }>(agent, 'conversation:open', { conversationId })).messages;
-  }
+  const messagesOf = (conversationId: string) => sms.messagesOf(conversationId);
 
   async function inboundTexts(conversationId: string, count: number): Promise<string[]> {
     return waitFor(`${count} inbound texts`, async () => {
@@ -94,29 +92,19 @@ describe('SMS over SMPP, client mode', () => {
     }, 15_000);
   }
 
-  async function storedInbound(conversationId: string): Promise<number> {
-    const [row] = await gw.store.sql<Array<{ n: number }>>`select count(*)::int as n from messages where conversation_id = ${conversationId} and direction = 'inbound'`;
-    return row?.n ?? -1;
-  }
+  const storedInbound = (conversationId: string) => sms.storedInbound(conversationId);
 
   const submitsOf = (messageId: number) => smsc.submits.filter((s) => s.status === 0 && (concatOf(s)?.reference ?? -1) === messageId % 256);
   const submitsWithText = (text: string) => smsc.submits.filter((s) => s.status === 0 && s.text === text);
 
   beforeAll(async () => {
     smsc = await FakeSmsc.start({ systemId: 'psap', password: 'secret' });
-    gw = await startTestGateway(
-      { LINK_LEASE_MS: '900', OUTBOUND_ATTEMPTS: '12', OUTBOUND_BACKOFF_MS: '50' },
-      { adapters: [createWebchatAdapter(), createSmppAdapter({ partsCheckIntervalMs: 100 })] },
-    );
-    admin = await login(gw, 'admin', ADMIN_PASSWORD);
-    const [sam] = await createAgents(gw, [{ username: 'sam', capacity: 50 }]);
-    agent = await connectAgent(gw, sam!.token);
-    await request(agent, 'presence:set', { presence: 'available' });
+    sms = await startSmsGateway();
+    ({ gw, admin, agent } = sms);
   });
 
   afterAll(async () => {
-    agent?.disconnect();
-    await gw?.destroy();
+    await sms?.close();
     await smsc?.stop();
   });
 

@@ -10,12 +10,11 @@ import { randomUUID } from 'node:crypto';
 import net, { type Socket } from 'node:net';
 import smpp, { PDU, type CommandName, type PduOptions } from 'smpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSmppAdapter } from '../../adapters/smpp/index.ts';
 import { PduFramer } from '../../adapters/smpp/wire.ts';
-import { createWebchatAdapter } from '../../adapters/webchat/index.ts';
 import type { LinkStatus } from '../../src/channel.ts';
 import type { ConversationView, MessageView } from '../../src/realtime/events.ts';
-import { ADMIN_PASSWORD, api, connectAgent, createAgents, login, request, startTestGateway, type AgentSocket, type TestGateway } from '../support/gateway.ts';
+import { api, request, type AgentSocket, type TestGateway } from '../support/gateway.ts';
+import { startSmsGateway, type SmsGateway } from '../support/sms-gateway.ts';
 import { freePort, startKannel, type Kannel } from '../support/kannel.ts';
 import { nextEvent, waitFor } from '../support/wait.ts';
 
@@ -73,6 +72,7 @@ function truncatedSubmitSm(sequence: number): Buffer {
 }
 
 describe('SMS over SMPP, server mode, with Kannel as the peer', () => {
+  let sms: SmsGateway;
   let gw: TestGateway;
   let admin: string;
   let agent: AgentSocket;
@@ -89,24 +89,13 @@ describe('SMS over SMPP, server mode, with Kannel as the peer', () => {
 
   const peersOf = (s: LinkStatus | undefined) => (s?.detail?.peers ?? []) as Array<{ address: string; bindMode: string }>;
 
-  async function messagesOf(conversationId: string): Promise<MessageView[]> {
-    return (await request<{ messages: MessageView[] }>(agent, 'conversation:open', { conversationId })).messages;
-  }
+  const messagesOf = (conversationId: string) => sms.messagesOf(conversationId);
 
-  async function storedInbound(conversationId: string): Promise<number> {
-    const [row] = await gw.store.sql<Array<{ n: number }>>`select count(*)::int as n from messages where conversation_id = ${conversationId} and direction = 'inbound'`;
-    return row?.n ?? -1;
-  }
+  const storedInbound = (conversationId: string) => sms.storedInbound(conversationId);
 
   beforeAll(async () => {
-    gw = await startTestGateway(
-      { LINK_LEASE_MS: '900', OUTBOUND_ATTEMPTS: '12', OUTBOUND_BACKOFF_MS: '50' },
-      { adapters: [createWebchatAdapter(), createSmppAdapter({ partsCheckIntervalMs: 100 })] },
-    );
-    admin = await login(gw, 'admin', ADMIN_PASSWORD);
-    const [sam] = await createAgents(gw, [{ username: 'sam', capacity: 50 }]);
-    agent = await connectAgent(gw, sam!.token);
-    await request(agent, 'presence:set', { presence: 'available' });
+    sms = await startSmsGateway();
+    ({ gw, admin, agent } = sms);
     port = await freePort();
     const res = await api<{ link: { id: string } }>(gw, 'POST', '/api/links', {
       token: admin,
@@ -125,8 +114,7 @@ describe('SMS over SMPP, server mode, with Kannel as the peer', () => {
 
   afterAll(async () => {
     await kannel?.stop();
-    agent?.disconnect();
-    await gw?.destroy();
+    await sms?.close();
   });
 
   it('Kannel binds as a transceiver: online at Kannel, up with the peer at the gateway', async () => {
