@@ -48,6 +48,9 @@ export interface Kannel {
   stop(): Promise<void>;
 }
 
+/** How long bearerbox and smsbox get to exit on SIGTERM before SIGKILL. */
+const STOP_DEADLINE_MS = 5000;
+
 function ensureKannel(): void {
   if (existsSync('/usr/sbin/bearerbox') && existsSync('/usr/sbin/smsbox')) return;
   if (process.getuid?.() !== 0 || process.env.LIFELINE_INSTALL_SERVICES === '0') {
@@ -182,7 +185,7 @@ max-messages = 0
         if (child.exitCode !== null) continue;
         const exited = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000).unref())]);
+        await Promise.race([exited, new Promise((r) => setTimeout(r, STOP_DEADLINE_MS).unref())]);
         if (child.exitCode === null) child.kill('SIGKILL');
       }
       await new Promise<void>((resolve) => hooks.close(() => resolve()));

@@ -5,6 +5,7 @@
 import { execSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { waitFor } from './wait.ts';
 
 export const ADMIN_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
@@ -25,12 +26,10 @@ function reachable(url: string): Promise<boolean> {
 }
 
 async function waitReachable(url: string, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await reachable(url)) return true;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return false;
+  return waitFor(`${new URL(url).host} to answer`, () => reachable(url), ms, 200).then(
+    () => true,
+    () => false,
+  );
 }
 
 const run = (cmd: string) => execSync(cmd, { stdio: ['ignore', 'inherit', 'inherit'] });
