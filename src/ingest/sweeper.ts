@@ -35,9 +35,9 @@ export function startSweeper(deps: SweeperDeps): Sweeper {
     const rows = await claimStaleOutbox(deps.db, deps.staleMs);
     for (const row of rows) {
       if (row.kind === 'route') {
-        await deps.enqueue.route({ outboxId: row.id, conversationId: row.conversationId, messageId: row.messageId });
+        await deps.enqueue.reviveRoute({ outboxId: row.id, conversationId: row.conversationId, messageId: row.messageId });
       } else if (row.messageId !== null) {
-        await deps.enqueue.deliver({ outboxId: row.id, conversationId: row.conversationId, messageId: row.messageId });
+        await deps.enqueue.reviveDeliver({ outboxId: row.id, conversationId: row.conversationId, messageId: row.messageId });
       }
     }
     if (rows.length > 0) log.warn({ count: rows.length, ids: rows.map((r) => r.id) }, 're-enqueued unacknowledged outbox rows');

@@ -22,6 +22,12 @@ export type { Job };
 
 export interface JobQueue<T> {
   add(name: string, data: T, options?: JobsOptions): Promise<void>;
+  /**
+   * Adds a job unless one with its id is still waiting or running; a job
+   * with that id that failed for good or completed is run again. (A plain
+   * add with an existing id is silently ignored by BullMQ.)
+   */
+  addOrRevive(name: string, data: T, options: JobsOptions & { jobId: string }): Promise<'added' | 'revived' | 'pending'>;
   /** Jobs waiting, active or delayed (for readiness and metrics). */
   depth(): Promise<number>;
   close(): Promise<void>;
@@ -65,6 +71,22 @@ function makeBackend(
       return {
         async add(jobName, data, options) {
           await q.add(jobName, data, options);
+        },
+        async addOrRevive(jobName, data, options) {
+          const state = await q.getJobState(options.jobId);
+          if (state === 'unknown') {
+            await q.add(jobName, data, options);
+            return 'added';
+          }
+          if (state !== 'failed' && state !== 'completed') return 'pending';
+          const job = await q.getJob(options.jobId);
+          if (state === 'failed' && job) {
+            await (job as Job).retry('failed');
+            return 'revived';
+          }
+          await (job as Job | undefined)?.remove();
+          await q.add(jobName, data, options);
+          return 'revived';
         },
         async depth() {
           const counts = await q.getJobCounts('waiting', 'active', 'delayed', 'prioritized');

@@ -18,6 +18,9 @@ import {
 
 export interface Enqueuer {
   route(job: RouteJob): Promise<void>;
+  /** The sweeper's re-enqueue: runs the job again even if an earlier one with its id failed for good. */
+  reviveRoute(job: RouteJob): Promise<void>;
+  reviveDeliver(job: DeliverJob): Promise<void>;
   dispatch(job: DispatchJob): Promise<void>;
   deliver(job: DeliverJob): Promise<void>;
   /** Forwards a delivery to the queue of the link that must send it. */
@@ -38,20 +41,22 @@ export function createEnqueuer(backend: QueueBackend, outbound: OutboundPolicy):
   const routing: JobQueue<RouteJob | DispatchJob> = backend.queue(QUEUE_NAMES.routing);
   const delivery: JobQueue<DeliverJob> = backend.queue(QUEUE_NAMES.outbound);
   const linkQueues = new Map<string, JobQueue<DeliverJob>>();
+  const deliveryPolicy = { attempts: outbound.attempts, backoff: { type: 'exponential' as const, delay: outbound.backoffMs } };
   return {
     async route(job) {
       await routing.add('route', routeJob.parse(job), { ...ROUTING_POLICY, ...KEEP, jobId: jobIds.route(job.conversationId, job.outboxId) });
+    },
+    async reviveRoute(job) {
+      await routing.addOrRevive('route', routeJob.parse(job), { ...ROUTING_POLICY, ...KEEP, jobId: jobIds.route(job.conversationId, job.outboxId) });
+    },
+    async reviveDeliver(job) {
+      await delivery.addOrRevive('deliver', deliverJob.parse(job), { ...deliveryPolicy, ...KEEP, jobId: jobIds.deliver(job.conversationId, job.messageId) });
     },
     async dispatch(job) {
       await routing.add('dispatch', dispatchJob.parse(job), { ...ROUTING_POLICY, ...KEEP, jobId: `dispatch-${randomUUID()}` });
     },
     async deliver(job) {
-      await delivery.add('deliver', deliverJob.parse(job), {
-        attempts: outbound.attempts,
-        backoff: { type: 'exponential', delay: outbound.backoffMs },
-        ...KEEP,
-        jobId: jobIds.deliver(job.conversationId, job.messageId),
-      });
+      await delivery.add('deliver', deliverJob.parse(job), { ...deliveryPolicy, ...KEEP, jobId: jobIds.deliver(job.conversationId, job.messageId) });
     },
     async deliverViaLink(linkId, job) {
       let queue = linkQueues.get(linkId);
@@ -59,12 +64,8 @@ export function createEnqueuer(backend: QueueBackend, outbound: OutboundPolicy):
         queue = backend.queue<DeliverJob>(linkQueueName(linkId));
         linkQueues.set(linkId, queue);
       }
-      await queue.add('deliver', deliverJob.parse(job), {
-        attempts: outbound.attempts,
-        backoff: { type: 'exponential', delay: outbound.backoffMs },
-        ...KEEP,
-        jobId: jobIds.deliver(job.conversationId, job.messageId),
-      });
+      // Forwarding runs again when the sweeper revives a delivery: revive the link's job too.
+      await queue.addOrRevive('deliver', deliverJob.parse(job), { ...deliveryPolicy, ...KEEP, jobId: jobIds.deliver(job.conversationId, job.messageId) });
     },
     routingDepth: () => routing.depth(),
     async close() {

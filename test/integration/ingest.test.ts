@@ -74,6 +74,8 @@ describe('ingest', () => {
       dispatch: async () => undefined,
       deliver: async () => undefined,
       deliverViaLink: async () => undefined,
+      reviveRoute: async () => undefined,
+      reviveDeliver: async () => undefined,
       routingDepth: async () => 0,
       close: async () => undefined,
     };
