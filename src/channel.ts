@@ -19,6 +19,8 @@ export interface InboundMessage {
   fromName?: string;
   /** The channel's id for this message: the idempotency key within the link. */
   channelMessageId: string;
+  /** The id the sender's own client chose (web chat), shown back to that client. */
+  clientMessageId?: string;
   text: string;
   attachments?: Attachment[];
   location?: Location;

@@ -4,7 +4,7 @@
  * already sent is never sent again (the job may run twice after a crash).
  */
 import { eq } from 'drizzle-orm';
-import type { ChannelAdapter } from '../src/channel.ts';
+import type { ChannelAdapter, SendResult } from '../src/channel.ts';
 import type { Channel } from '../src/domain/types.ts';
 import { AppError } from '../src/errors.ts';
 import type { Logger } from '../src/log.ts';
@@ -44,6 +44,22 @@ export async function recordDelivery(
   });
 }
 
+const PERSIST_ATTEMPTS = 5;
+
+/** Runs a store write after a send, retrying a transient failure with a short backoff. */
+async function persist(log: Logger, write: () => Promise<unknown>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await write();
+      return;
+    } catch (err) {
+      if (attempt >= PERSIST_ATTEMPTS) throw new UnrecoverableError(`recording a sent message failed: ${(err as Error).message}`);
+      log.warn({ err, attempt }, 'recording a sent message failed; retrying');
+      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+    }
+  }
+}
+
 export function createOutboundProcessor(deps: OutboundDeps) {
   return async (job: Job<DeliverJob>): Promise<void> => {
     const data = deliverJob.parse(job.data);
@@ -68,9 +84,10 @@ export function createOutboundProcessor(deps: OutboundDeps) {
     }
     const attempts = job.opts.attempts ?? 1;
     const last = job.attemptsMade + 1 >= attempts;
+    let result: SendResult;
     try {
       if (!adapter) throw new AppError('no_adapter', `no adapter for channel ${row.channel}`, { retryable: true });
-      const result = await adapter.send({
+      result = await adapter.send({
         messageId: row.m.id,
         conversationId: row.m.conversationId,
         channel: row.channel,
@@ -81,9 +98,6 @@ export function createOutboundProcessor(deps: OutboundDeps) {
         kind: row.m.direction === 'system' ? 'system' : 'reply',
         authorName: row.authorName,
       });
-      await recordDelivery(deps, row.m.id, result.status, { channelMessageId: result.channelMessageId });
-      await acknowledgeOutbox(deps.db, data.outboxId);
-      log.info({ channel: row.channel, status: result.status }, 'message delivered to channel');
     } catch (err) {
       const retryable = err instanceof AppError ? err.retryable : true;
       const message = err instanceof Error ? err.message : String(err);
@@ -95,5 +109,11 @@ export function createOutboundProcessor(deps: OutboundDeps) {
       }
       throw err;
     }
+    // Sent: a failure to record it must not send it again, so recording retries on its own
+    // rather than failing the job (whose retry would call send a second time).
+    const sent = result;
+    await persist(log, () => recordDelivery(deps, row.m.id, sent.status, { channelMessageId: sent.channelMessageId }));
+    await persist(log, () => acknowledgeOutbox(deps.db, data.outboxId));
+    log.info({ channel: row.channel, status: sent.status }, 'message delivered to channel');
   };
 }

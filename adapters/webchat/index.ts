@@ -91,7 +91,9 @@ export function createWebchatAdapter(): ChannelAdapter {
               channel: 'webchat',
               channelLinkId: linkId,
               from: address,
-              channelMessageId: i.clientId,
+              // Unique per session: one citizen's client id can never collide with another's.
+              channelMessageId: `${address}:${i.clientId}`,
+              clientMessageId: i.clientId,
               text: i.text,
               receivedAt: new Date(),
             });

@@ -8,7 +8,7 @@ import { roleAtLeast, type Channel, type Presence, type Resolution } from '../do
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { storeReply } from '../outbound/reply.ts';
-import type { Enqueuer } from '../queue/enqueue.ts';
+import { enqueueAfterCommit, type Enqueuer } from '../queue/enqueue.ts';
 import type { AgentView, ConversationView, MessageView } from '../realtime/events.ts';
 import type { Notifier } from '../realtime/notifier.ts';
 import { getAgent, toAgentView } from '../store/agents.ts';
@@ -133,12 +133,14 @@ export class ConsoleService {
       channelLinkId: conversation.channelLinkId,
       agentId: null,
       text: RESOLVED_TEXT,
-      clientId: `resolved-${conversationId}`,
+      clientId: `resolved-${conversationId}-${conversation.version}`,
       direction: 'system',
     });
     await this.publishMessage(closing.messageId);
-    await this.deps.enqueue.dispatch({ reason: 'capacity freed' });
-    return (await this.publishConversation(conversationId, [done.agentId])) as ConversationView;
+    await enqueueAfterCommit(this.deps.enqueue.dispatch({ reason: 'capacity freed' }));
+    const view = (await this.publishConversation(conversationId, [done.agentId])) as ConversationView;
+    if (done.agentId && !roleAtLeast(actor.role, 'supervisor')) this.deps.notifier.leaveConversation(done.agentId, conversationId);
+    return view;
   }
 
   async setPresence(actor: Actor, presence: Presence): Promise<AgentView> {
@@ -146,10 +148,13 @@ export class ConsoleService {
     if (before === undefined) throw new NotFoundError('agent', actor.agentId);
     if (presence !== 'available') {
       const requeued = await requeueOffers(this.deps.db, actor.agentId, `agent became ${presence}`);
-      for (const id of requeued) await this.publishConversation(id, [actor.agentId]);
-      if (requeued.length > 0) await this.deps.enqueue.dispatch({ reason: 'offers requeued' });
+      for (const id of requeued) {
+        await this.publishConversation(id, [actor.agentId]);
+        this.deps.notifier.leaveConversation(actor.agentId, id);
+      }
+      if (requeued.length > 0) await enqueueAfterCommit(this.deps.enqueue.dispatch({ reason: 'offers requeued' }));
     } else if (before !== 'available') {
-      await this.deps.enqueue.dispatch({ reason: 'agent available' });
+      await enqueueAfterCommit(this.deps.enqueue.dispatch({ reason: 'agent available' }));
     }
     const agent = await getAgent(this.deps.db, actor.agentId);
     if (!agent) throw new NotFoundError('agent', actor.agentId);

@@ -9,7 +9,7 @@ import type postgres from 'postgres';
 import type { InboundMessage, IngestResult } from '../channel.ts';
 import { ValidationError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { Enqueuer } from '../queue/enqueue.ts';
+import { enqueueAfterCommit, type Enqueuer } from '../queue/enqueue.ts';
 import { storeInbound } from '../store/inbound.ts';
 
 export interface IngestDeps {
@@ -43,9 +43,8 @@ export async function ingest(deps: IngestDeps, msg: InboundMessage): Promise<Ing
     duplicate: stored.duplicate,
   };
   if (stored.outboxId === null) return result;
-  try {
-    await deps.enqueue.route({ outboxId: stored.outboxId, conversationId: stored.conversationId, messageId: stored.messageId });
-  } catch (err) {
+  const err = await enqueueAfterCommit(deps.enqueue.route({ outboxId: stored.outboxId, conversationId: stored.conversationId, messageId: stored.messageId }));
+  if (err) {
     // Committed already: the sweeper will enqueue it. The channel may be acknowledged.
     deps.log.error({ err, conversationId: stored.conversationId, outboxId: stored.outboxId }, 'enqueue after commit failed; left to the sweeper');
   }

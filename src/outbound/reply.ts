@@ -4,7 +4,7 @@
  */
 import { and, eq, sql } from 'drizzle-orm';
 import type { Direction } from '../domain/types.ts';
-import type { Enqueuer } from '../queue/enqueue.ts';
+import { enqueueAfterCommit, type Enqueuer } from '../queue/enqueue.ts';
 import type { Db } from '../store/db.ts';
 import { conversations, messages, outbox } from '../store/schema.ts';
 
@@ -64,7 +64,7 @@ export async function storeReply(
   });
   if (stored.outboxId) {
     // On failure the sweeper enqueues it; the reply is already safe in the store.
-    await deps.enqueue.deliver({ outboxId: stored.outboxId, conversationId: input.conversationId, messageId: stored.messageId }).catch(() => undefined);
+    await enqueueAfterCommit(deps.enqueue.deliver({ outboxId: stored.outboxId, conversationId: input.conversationId, messageId: stored.messageId }));
   }
   return { messageId: stored.messageId, duplicate: stored.duplicate };
 }

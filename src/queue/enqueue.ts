@@ -34,6 +34,24 @@ export interface OutboundPolicy {
   backoffMs: number;
 }
 
+/**
+ * Waits at most `ms` for an enqueue made after a commit. With Redis down a
+ * BullMQ add waits for the connection indefinitely; the work is already safe
+ * in the outbox, which the sweeper re-enqueues, so callers acknowledge the
+ * channel anyway. Resolves with the error (or a timeout error), never rejects.
+ */
+export async function enqueueAfterCommit(enqueue: Promise<void>, ms = 1000): Promise<Error | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<Error>((resolve) => {
+    timer = setTimeout(() => resolve(new Error(`the queue did not answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([enqueue.then(() => undefined, (err: unknown) => (err instanceof Error ? err : new Error(String(err)))), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const KEEP = { removeOnComplete: { count: 1000 }, removeOnFail: { count: 5000 } } as const;
 
 /** Creates the producers for every queue of the catalog. */

@@ -15,6 +15,8 @@ export interface AgentTargets {
 export interface Notifier {
   toAgents<E extends keyof AgentServerEvents>(targets: AgentTargets, event: E, ...args: Parameters<AgentServerEvents[E]>): void;
   toCitizen<E extends keyof CitizenServerEvents>(address: string, event: E, ...args: Parameters<CitizenServerEvents[E]>): void;
+  /** Takes an agent's consoles (on every process) out of a conversation's room: it is no longer theirs. */
+  leaveConversation(agentId: string, conversationId: string): void;
 }
 
 /** A notifier over the process's Socket.IO namespaces (or, scaled out, their Redis adapter). */
@@ -31,6 +33,9 @@ export function createNotifier(agentsNs: AgentNamespace, citizensNs: CitizenName
     },
     toCitizen(address, event, ...args) {
       citizensNs.to(rooms.citizen(address)).emit(event, ...args);
+    },
+    leaveConversation(agentId, conversationId) {
+      agentsNs.in(rooms.agent(agentId)).socketsLeave(rooms.conversation(conversationId));
     },
   };
 }

@@ -30,7 +30,7 @@ async function call(sql: postgres.Sql, msg: InboundMessage): Promise<StoredInbou
       ${msg.channel}, ${msg.channelLinkId}, ${msg.from}, ${msg.fromName ?? null}, ${msg.channelMessageId},
       ${msg.text}, ${JSON.stringify(msg.attachments ?? [])}::jsonb,
       ${msg.location ? JSON.stringify(msg.location) : null}::jsonb,
-      ${msg.receivedAt.toISOString()}::timestamptz, ${msg.channel === 'webchat' ? msg.channelMessageId : null})`;
+      ${msg.receivedAt.toISOString()}::timestamptz, ${msg.clientMessageId ?? null})`;
   const row = rows[0];
   if (!row) throw new Error('lifeline_ingest returned no row');
   return {

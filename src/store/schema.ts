@@ -233,7 +233,9 @@ export const messages = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    uniqueIndex('messages_channel_message_uq').on(t.channelLinkId, t.channelMessageId),
+    // Inbound only: the idempotency key of what citizens send. Outbound rows keep the id the
+    // channel gave them (an SMSC message id), which channels may reuse.
+    uniqueIndex('messages_channel_message_uq').on(t.channelLinkId, t.channelMessageId).where(sql`direction = 'inbound'`),
     uniqueIndex('messages_client_message_uq').on(t.conversationId, t.clientMessageId),
     index('messages_conversation_idx').on(t.conversationId, t.id),
   ],

@@ -42,4 +42,33 @@ describe('presence', () => {
     b.disconnect();
     citizen.disconnect();
   });
+
+  it('stops pushing a conversation to an agent it was taken from', async () => {
+    const [x, y] = await createAgents(gw, [{ username: 'xavier' }, { username: 'yolanda' }]);
+    const citizen = await connectCitizen(gw);
+    await request(citizen, 'session:start', {});
+    const { conversationId } = await request<{ conversationId: string }>(citizen, 'message:send', { clientId: randomUUID(), text: 'first words' });
+    const ax = await connectAgent(gw, x!.token);
+    const offeredToX = nextEvent<ConversationView>(ax, 'conversation:offered', (c) => c.id === conversationId);
+    await request(ax, 'presence:set', { presence: 'available' });
+    await offeredToX;
+    await request(ax, 'conversation:open', { conversationId });
+
+    const seenByX: string[] = [];
+    ax.on('message:new', (m) => seenByX.push(m.body));
+    const ay = await connectAgent(gw, y!.token);
+    await request(ay, 'presence:set', { presence: 'available' });
+    const offeredToY = nextEvent<ConversationView>(ay, 'conversation:offered', (c) => c.id === conversationId);
+    await request(ax, 'presence:set', { presence: 'away' });
+    await offeredToY;
+
+    const seenByY = nextEvent<{ body: string }>(ay, 'message:new', (m) => m.body === 'a secret detail');
+    await request(citizen, 'message:send', { clientId: randomUUID(), text: 'a secret detail' });
+    await seenByY;
+    await request(ax, 'conversation:list', {}); // a round trip: anything pushed to X before it has arrived
+    expect(seenByX).not.toContain('a secret detail');
+    ax.disconnect();
+    ay.disconnect();
+    citizen.disconnect();
+  });
 });

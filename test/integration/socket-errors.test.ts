@@ -28,6 +28,15 @@ describe('socket bad input', () => {
     expect(await ask(citizen, 'message:send', { clientId: randomUUID(), text: 'y'.repeat(101) })).toMatchObject({ ok: false, error: { field: 'text' } });
     expect(await ask(citizen, 'message:send', null)).toMatchObject({ ok: false, error: { code: 'invalid_request' } });
     expect(await ask(citizen, 'session:start', {})).toMatchObject({ ok: false, error: { field: 'session' } });
+    // Another citizen's client id is theirs alone: the same id from this session is a new message.
+    const other = await connectCitizen(gw);
+    await request(other, 'session:start', {});
+    const shared = randomUUID();
+    const mine = await request<{ id: number; conversationId: string }>(other, 'message:send', { clientId: shared, text: 'from the other citizen' });
+    const theirs = await request<{ id: number; conversationId: string }>(citizen, 'message:send', { clientId: shared, text: 'same id, different citizen' });
+    expect(theirs.conversationId).not.toBe(mine.conversationId);
+    expect(theirs.id).not.toBe(mine.id);
+    other.disconnect();
     // Still serving: a good message goes through.
     const ok = await ask(citizen, 'message:send', { clientId: randomUUID(), text: 'still there?' });
     expect(ok.ok).toBe(true);
