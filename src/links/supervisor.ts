@@ -96,7 +96,11 @@ export function startLinkSupervisor(deps: LinkSupervisorDeps): LinkSupervisor {
         entry.worker = deps.startLinkWorker?.(link.id);
         log.info({ linkId: link.id, channel: link.channel, holder }, 'link started here');
       } catch (err) {
-        log.error({ err, linkId: link.id }, 'link failed to start');
+        // Give the link up so the next pass (here or in another process) tries again.
+        running.delete(link.id);
+        wanted.delete(link.id);
+        await releaseLease(deps.db, link.id, holder).catch(() => undefined);
+        log.error({ err, linkId: link.id }, 'link failed to start; will retry');
       }
     }
     for (const id of [...running.keys()]) {
