@@ -349,6 +349,43 @@ export const smsSubmissions = pgTable(
   (t) => [uniqueIndex('sms_submissions_smsc_uq').on(t.linkId, t.smscMessageId), index('sms_submissions_message_idx').on(t.messageId)],
 );
 
+/**
+ * Where each mailbox link has read up to: the folder's UIDVALIDITY and the
+ * highest UID stored (and flagged \Seen), so a restart or an outage reads
+ * only newer mail. A changed UIDVALIDITY means the folder is re-read from the
+ * start; ingest drops what it already has by Message-ID.
+ */
+export const mailboxState = pgTable('mailbox_state', {
+  linkId: uuid('link_id')
+    .primaryKey()
+    .references(() => channelLinks.id, { onDelete: 'cascade' }),
+  uidValidity: bigint('uid_validity', { mode: 'number' }).notNull(),
+  lastUid: bigint('last_uid', { mode: 'number' }).notNull().default(0),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * What the gateway keeps of each stored inbound e-mail beyond the message
+ * row: its subject, its References (to thread replies) and whether a machine
+ * sent it (bounces and auto-replies are stored but never answered).
+ */
+export const emailInbound = pgTable(
+  'email_inbound',
+  {
+    messageId: bigint('message_id', { mode: 'number' })
+      .primaryKey()
+      .references(() => messages.id, { onDelete: 'cascade' }),
+    linkId: uuid('link_id')
+      .notNull()
+      .references(() => channelLinks.id, { onDelete: 'cascade' }),
+    subject: text('subject').notNull(),
+    references: jsonb('references').$type<string[]>().notNull().default([]),
+    /** 'bounce' | 'auto-reply' | null */
+    automatic: text('automatic'),
+    createdAt: createdAt(),
+  },
+);
+
 export type AgentRow = typeof agents.$inferSelect;
 export type ConversationRow = typeof conversations.$inferSelect;
 export type MessageRow = typeof messages.$inferSelect;
@@ -361,3 +398,5 @@ export type EventRow = typeof events.$inferSelect;
 export type OutboxRow = typeof outbox.$inferSelect;
 export type SmsPartRow = typeof smsParts.$inferSelect;
 export type SmsSubmissionRow = typeof smsSubmissions.$inferSelect;
+export type MailboxStateRow = typeof mailboxState.$inferSelect;
+export type EmailInboundRow = typeof emailInbound.$inferSelect;
