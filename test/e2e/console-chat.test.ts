@@ -55,7 +55,8 @@ describe('console and citizen chat in a browser', () => {
 
   async function newPage(options: Parameters<Browser['newContext']>[0]): Promise<Page> {
     const context = await browser.newContext(options);
-    context.setDefaultTimeout(10_000);
+    // Generous for a loaded CI machine; the one timing the issue asks for (offer within 2 s) is asserted on its own below.
+    context.setDefaultTimeout(25_000);
     contexts.push(context);
     return context.newPage();
   }

@@ -174,7 +174,9 @@ describe('e-mail over IMAP and SMTP', () => {
     const [auto] = await waitFor('the auto-reply stored', async () => ((await storedFrom(autoFrom)).length === 1 ? storedFrom(autoFrom) : undefined), 15_000);
     // An agent answering either is refused: the outbound message fails without reaching the sink.
     for (const row of [bounce!, auto!]) {
-      await request(agent, 'conversation:accept', { conversationId: row.conversation_id }).catch(() => undefined);
+      await waitFor('the conversation offered and accepted', () =>
+        request(agent, 'conversation:accept', { conversationId: row.conversation_id }).then(() => true, () => false),
+      );
       const sent = await request<MessageView>(agent, 'message:send', { conversationId: row.conversation_id, text: 'Hello?', clientId: randomUUID() });
       await waitFor('the reply failed', async () => (await messagesOf(row.conversation_id)).find((m) => m.id === sent.id)?.deliveryStatus === 'failed', 15_000);
     }

@@ -178,8 +178,10 @@ describe('channel links', () => {
     // No attempt ever reached the process without the link: the jobs went to the link's own queue.
     expect(other.calls.filter((t) => texts.includes(t))).toEqual([]);
     expect(holder.calls.filter((t) => texts.includes(t)).sort()).toEqual([...texts].sort());
-    const rows = await a.store.sql`select count(*)::int as n from messages where conversation_id = ${inbound.conversationId} and direction = 'outbound' and delivery_status = 'sent'`;
-    expect(rows[0]!.n).toBe(texts.length);
+    await waitFor('every reply recorded as sent', async () => {
+      const rows = await a.store.sql`select count(*)::int as n from messages where conversation_id = ${inbound.conversationId} and direction = 'outbound' and delivery_status = 'sent'`;
+      return rows[0]!.n === texts.length;
+    });
   });
 
   it('hands a link over when its holder dies without releasing the lease', async () => {
