@@ -5,6 +5,7 @@
  * the server away and bring it back. Installs Debian's dovecot-imapd when it
  * is missing and the tests run as root (LIFELINE_INSTALL_SERVICES=0 forbids it).
  */
+import { stopProcess } from './process.ts';
 import { execSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -133,10 +134,7 @@ export async function startDovecot(options: DovecotOptions = {}): Promise<Doveco
     const proc = child;
     child = undefined;
     if (!proc || proc.exitCode !== null) return;
-    const exited = new Promise((resolve) => proc.once('exit', resolve));
-    proc.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000).unref())]);
-    if (proc.exitCode === null) proc.kill('SIGKILL');
+    await stopProcess(proc);
     // Its children close the listener shortly after the master exits; wait until the port refuses.
     await waitFor(`Dovecot to release port ${port}`, async () => !(await greets(port)), 10_000, 50);
   };

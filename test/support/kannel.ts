@@ -13,6 +13,7 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { stopProcess } from './process.ts';
 import { waitFor } from './wait.ts';
 
 export interface KannelOptions {
@@ -181,13 +182,7 @@ max-messages = 0
       return readFile(path.join(dir, 'bearerbox.log'), 'utf8').catch(() => '');
     },
     async stop() {
-      for (const child of children.reverse()) {
-        if (child.exitCode !== null) continue;
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, STOP_DEADLINE_MS).unref())]);
-        if (child.exitCode === null) child.kill('SIGKILL');
-      }
+      for (const child of children.reverse()) await stopProcess(child, STOP_DEADLINE_MS);
       await new Promise<void>((resolve) => hooks.close(() => resolve()));
       await rm(dir, { recursive: true, force: true });
     },
