@@ -47,8 +47,9 @@ export class ForbiddenError extends AppError {
 }
 
 export class NotFoundError extends AppError {
-  constructor(what: string, id: string) {
-    super('not_found', `${what} ${id} not found`, { status: 404 });
+  /** `field` names the request field that pointed at nothing, when there is one. */
+  constructor(what: string, id: string, field?: string) {
+    super('not_found', `${what} ${id} not found`, { status: 404, field });
   }
 }
 

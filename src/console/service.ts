@@ -13,9 +13,11 @@ import type { AgentView, ConversationView, MessageView } from '../realtime/event
 import type { Notifier } from '../realtime/notifier.ts';
 import { getAgent, toAgentView } from '../store/agents.ts';
 import { acceptOffer, requeueOffers, resolveConversation, setPresence, UnroutedMessages } from '../store/assignments.ts';
+import { getAttachmentContent } from '../store/attachments.ts';
 import {
   getConversation,
   getConversationView,
+  getMessageAttachments,
   getMessageView,
   listMessages,
   listOpenConversations,
@@ -90,6 +92,25 @@ export class ConsoleService {
   async messagesSince(actor: Actor, conversationId: string, afterId: number): Promise<MessageView[]> {
     await this.load(actor, conversationId);
     return listMessages(this.deps.db, conversationId, afterId);
+  }
+
+  /**
+   * One attachment of a message, content included, for whoever may open the
+   * message's conversation. Not found: the message, the index, or (a message
+   * naming content the store does not hold) the content.
+   */
+  async attachment(actor: Actor, messageId: number, index: number): Promise<{ name: string; contentType: string; content: Buffer }> {
+    const message = await getMessageAttachments(this.deps.db, messageId);
+    if (!message) throw new NotFoundError('message', String(messageId), 'messageId');
+    await this.load(actor, message.conversationId);
+    const attachment = message.attachments[index];
+    if (!attachment) throw new NotFoundError('attachment', `${index} of message ${messageId}`, 'index');
+    const content = attachment.sha256 ? await getAttachmentContent(this.deps.db, attachment.sha256) : undefined;
+    if (!content) {
+      if (attachment.sha256) this.log.warn({ conversationId: message.conversationId, messageId, index }, 'attachment content missing from the store');
+      throw new NotFoundError('content of attachment', `${index} of message ${messageId}`);
+    }
+    return { name: attachment.name, contentType: attachment.contentType, content };
   }
 
   async accept(actor: Actor, conversationId: string): Promise<ConversationView> {

@@ -16,6 +16,7 @@ import type { Db } from '../store/db.ts';
 import type { RuleCache } from '../store/rules.ts';
 import { errorHandler } from './middleware.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { attachmentRoutes } from './routes/attachments.ts';
 import { authRoutes } from './routes/auth.ts';
 import { conversationRoutes } from './routes/conversations.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -61,6 +62,7 @@ export function createApp(deps: AppDeps): Express {
   api.use(express.json({ limit: deps.bodyLimit, strict: true }));
   api.use('/auth', authRoutes(deps));
   api.use(conversationRoutes(deps));
+  api.use(attachmentRoutes(deps));
   api.use(adminRoutes(deps));
   api.use(linkRoutes(deps));
   app.use('/api', api);

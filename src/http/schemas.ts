@@ -24,6 +24,18 @@ export const resolveBody = z.object({ resolution: z.enum(RESOLUTIONS) });
 
 export const sinceQuery = z.object({ after: z.coerce.number().int().min(0).default(0) });
 
+/** `/api/messages/:messageId/attachments/:index`: a message id (bigserial) and a position in its attachment list. */
+export const attachmentParams = z.object({
+  messageId: z
+    .string()
+    .regex(/^[1-9][0-9]{0,14}$/, 'must be a message id (a positive integer)')
+    .transform(Number),
+  index: z
+    .string()
+    .regex(/^(0|[1-9][0-9]{0,2})$/, 'must be an attachment index (0, 1, 2, ...)')
+    .transform(Number),
+});
+
 export const conversationRef = z.object({ conversationId: z.string().uuid('must be a UUID') });
 
 export const newAgentBody = z.object({

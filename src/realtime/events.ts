@@ -44,12 +44,24 @@ export interface ConversationView {
   version: number;
 }
 
+/**
+ * An attachment as the console sees it. `url` is the gateway's own API path
+ * to its content (fetched with the console's bearer token), present when the
+ * content is stored; the content and its hash never travel over the socket.
+ */
+export interface AttachmentView {
+  name: string;
+  contentType: string;
+  size: number;
+  url?: string;
+}
+
 export interface MessageView {
   id: number;
   conversationId: string;
   direction: Direction;
   body: string;
-  attachments: Array<{ name: string; contentType: string; size: number; url?: string }>;
+  attachments: AttachmentView[];
   deliveryStatus: DeliveryStatus;
   deliveryError: string | null;
   authorName: string | null;

@@ -4,9 +4,9 @@
 import { and, asc, desc, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { ConversationStatus, DeliveryStatus } from '../domain/types.ts';
 import { DELIVERY_STATUSES, deliveryAdvances, OPEN_STATUSES } from '../domain/types.ts';
-import type { CitizenMessageView, ConversationView, MessageView } from '../realtime/events.ts';
+import type { AttachmentView, CitizenMessageView, ConversationView, MessageView } from '../realtime/events.ts';
 import type { DbOrTx } from './db.ts';
-import { agents, contacts, conversations, events, messages, type ConversationRow, type MessageRow } from './schema.ts';
+import { agents, contacts, conversations, events, messages, type Attachment, type ConversationRow, type MessageRow } from './schema.ts';
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
@@ -81,6 +81,24 @@ export async function getConversation(db: DbOrTx, id: string): Promise<Conversat
 
 const messageColumns = { m: messages, authorName: agents.displayName };
 
+/** The API path of a message's attachment content (served by src/http/routes/attachments.ts). */
+export function attachmentPath(messageId: number, index: number): string {
+  return `/api/messages/${messageId}/attachments/${index}`;
+}
+
+/**
+ * What the console sees of a message's attachments. Only stored content gets
+ * a url, and only the gateway's own path: the console sends its token with it.
+ */
+export function toAttachmentViews(messageId: number, attachments: readonly Attachment[]): AttachmentView[] {
+  return attachments.map(({ name, contentType, size, sha256 }, index) => ({
+    name,
+    contentType,
+    size,
+    ...(sha256 ? { url: attachmentPath(messageId, index) } : {}),
+  }));
+}
+
 function toMessageView(row: { m: MessageRow; authorName: string | null }): MessageView {
   const m = row.m;
   return {
@@ -88,7 +106,7 @@ function toMessageView(row: { m: MessageRow; authorName: string | null }): Messa
     conversationId: m.conversationId,
     direction: m.direction,
     body: m.body,
-    attachments: m.attachments.map(({ name, contentType, size, url }) => ({ name, contentType, size, url })),
+    attachments: toAttachmentViews(m.id, m.attachments),
     deliveryStatus: m.deliveryStatus,
     deliveryError: m.deliveryError,
     authorName: row.authorName,
@@ -117,6 +135,18 @@ export async function getMessageView(db: DbOrTx, id: number): Promise<MessageVie
     .leftJoin(agents, eq(agents.id, messages.authorAgentId))
     .where(eq(messages.id, id));
   return row ? toMessageView(row) : undefined;
+}
+
+/** A message's conversation and stored attachment list, for serving one attachment. */
+export async function getMessageAttachments(
+  db: DbOrTx,
+  messageId: number,
+): Promise<{ conversationId: string; attachments: Attachment[] } | undefined> {
+  const [row] = await db
+    .select({ conversationId: messages.conversationId, attachments: messages.attachments })
+    .from(messages)
+    .where(eq(messages.id, messageId));
+  return row;
 }
 
 /** Strips what a citizen must not see from a message view; notes become undefined. */

@@ -10,6 +10,7 @@
 import type postgres from 'postgres';
 import type { Channel, ConversationStatus, DeliveryStatus, Direction } from '../domain/types.ts';
 import type { MessageView } from '../realtime/events.ts';
+import { toAttachmentViews } from './conversations.ts';
 import type { Attachment } from './schema.ts';
 
 export interface RouteSnapshot {
@@ -86,7 +87,7 @@ export async function loadRouteSnapshot(sql: postgres.Sql, outboxId: number): Pr
             conversationId: r.c_id,
             direction: r.m_direction as Direction,
             body: r.m_body as string,
-            attachments: attachments.map(({ name, contentType, size, url }) => ({ name, contentType, size, url })),
+            attachments: toAttachmentViews(Number(r.m_id), attachments),
             deliveryStatus: r.m_delivery_status as DeliveryStatus,
             deliveryError: r.m_delivery_error,
             authorName: r.author_name,

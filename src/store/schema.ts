@@ -196,6 +196,8 @@ export const conversations = pgTable(
       .where(sql`status = 'queued'`),
     index('conversations_agent_idx').on(t.agentId),
     index('conversations_opened_idx').on(t.openedAt),
+    // A contact's history: repeat contacts, per-sender limits.
+    index('conversations_contact_idx').on(t.contactId, t.openedAt),
   ],
 );
 
@@ -204,8 +206,8 @@ export interface Attachment {
   contentType: string;
   size: number;
   url?: string;
-  /** Inline content (base64) for small attachments kept in the store. */
-  data?: string;
+  /** SHA-256 (hex) of the content, kept once in `attachment_blobs`. */
+  sha256?: string;
 }
 
 export const messages = pgTable(
@@ -238,6 +240,8 @@ export const messages = pgTable(
     uniqueIndex('messages_channel_message_uq').on(t.channelLinkId, t.channelMessageId).where(sql`direction = 'inbound'`),
     uniqueIndex('messages_client_message_uq').on(t.conversationId, t.clientMessageId),
     index('messages_conversation_idx').on(t.conversationId, t.id),
+    // Replies by the channel's id for them: e-mail threading (In-Reply-To names our Message-ID).
+    index('messages_outbound_channel_message_idx').on(t.channelLinkId, t.channelMessageId).where(sql`direction = 'outbound'`),
   ],
 );
 
@@ -380,11 +384,29 @@ export const emailInbound = pgTable(
       .references(() => channelLinks.id, { onDelete: 'cascade' }),
     subject: text('subject').notNull(),
     references: jsonb('references').$type<string[]>().notNull().default([]),
-    /** 'bounce' | 'auto-reply' | null */
+    /** 'bounce' | 'auto-reply' | 'rate-limited' | null */
     automatic: text('automatic'),
+    /** The whole plain text, quoted history included (the message body shows the new part). */
+    fullText: text('full_text'),
+    /** Why the mail could not be fully read or kept (malformed MIME, over a size limit), or null. */
+    error: text('error'),
+    /** Where the original stays: the IMAP UID in the link's folder at the time it was read. */
+    uid: bigint('uid', { mode: 'number' }),
     createdAt: createdAt(),
   },
 );
+
+/**
+ * Attachment contents, kept once per distinct content (SHA-256) apart from
+ * the message rows, which carry only name, type, size and hash: a conversation
+ * loads without megabytes of photos, and the console fetches each one on demand.
+ */
+export const attachmentBlobs = pgTable('attachment_blobs', {
+  sha256: text('sha256').primaryKey(),
+  size: integer('size').notNull(),
+  data: bytea('data').notNull(),
+  createdAt: createdAt(),
+});
 
 export type AgentRow = typeof agents.$inferSelect;
 export type ConversationRow = typeof conversations.$inferSelect;

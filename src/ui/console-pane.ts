@@ -1,9 +1,11 @@
 /**
  * The console's open conversation: its header and controls, and its message
- * log (deduplicated by message id, kept in id order, delivery status live).
+ * log (deduplicated by message id, kept in id order, delivery status live,
+ * attachments loaded as messages appear and released when the view is cleared).
  */
 import { OPEN_STATUSES, roleAtLeast, type DeliveryStatus } from '../domain/types.ts';
 import type { AgentView, ConversationView, MessageView } from '../realtime/events.ts';
+import type { AttachmentLoader } from './console-attachments.ts';
 import { conversationMeta, messageItem, setDelivery, statusLabel } from './console-view.ts';
 import type { TypingIndicator } from './typing-indicator.ts';
 
@@ -34,7 +36,7 @@ export interface ConversationPane {
   close(): void;
 }
 
-export function conversationPane(ui: PaneElements, typing: TypingIndicator): ConversationPane {
+export function conversationPane(ui: PaneElements, typing: TypingIndicator, attachments: AttachmentLoader): ConversationPane {
   let current: ConversationView | undefined;
   const items = new Map<number, HTMLLIElement>();
 
@@ -57,6 +59,21 @@ export function conversationPane(ui: PaneElements, typing: TypingIndicator): Con
   };
 
   const nearBottom = () => ui.log.scrollHeight - ui.log.scrollTop - ui.log.clientHeight < 80;
+  // Whether the reader was following the end before a photo appeared and made the log taller.
+  let following = true;
+  ui.log.addEventListener('scroll', () => {
+    following = nearBottom();
+  }, { passive: true });
+  const photoShown = () => {
+    if (following) ui.log.scrollTop = ui.log.scrollHeight;
+  };
+
+  const clearLog = () => {
+    items.clear();
+    attachments.clear();
+    ui.log.replaceChildren();
+    following = true;
+  };
 
   const add = (m: MessageView) => {
     if (!current || m.conversationId !== current.id) return;
@@ -71,6 +88,7 @@ export function conversationPane(ui: PaneElements, typing: TypingIndicator): Con
     for (const [id, node] of items) if (id > m.id && (!next || id < Number(next.dataset.messageId))) next = node;
     ui.log.insertBefore(item, next);
     items.set(m.id, item);
+    attachments.fill(item, m.attachments, photoShown);
     if (m.direction === 'inbound') typing.clear('citizen');
     if (follow) ui.log.scrollTop = ui.log.scrollHeight;
   };
@@ -81,8 +99,7 @@ export function conversationPane(ui: PaneElements, typing: TypingIndicator): Con
     },
     show(conversation, messages, me) {
       if (current?.id !== conversation.id) {
-        items.clear();
-        ui.log.replaceChildren();
+        clearLog();
         ui.reply.value = '';
         typing.reset();
       }
@@ -105,10 +122,9 @@ export function conversationPane(ui: PaneElements, typing: TypingIndicator): Con
     },
     close() {
       current = undefined;
-      items.clear();
+      clearLog();
       ui.pane.hidden = true;
       ui.empty.hidden = false;
-      ui.log.replaceChildren();
       typing.reset();
     },
   };

@@ -2,9 +2,10 @@
  * Rendering for the console: conversation rows and message bubbles. Pure
  * functions from views to elements; all data goes in as text.
  */
-import type { ConversationView, MessageView } from '../realtime/events.ts';
+import type { AttachmentView, ConversationView, MessageView } from '../realtime/events.ts';
+import { inlineImageType } from '../domain/attachments.ts';
 import type { DeliveryStatus, Resolution } from '../domain/types.ts';
-import { el, formatDuration, formatTime } from './dom.ts';
+import { el, formatDuration, formatSize, formatTime } from './dom.ts';
 
 /** The console's order: highest priority first, then longest waiting. */
 export function compareConversations(a: ConversationView, b: ConversationView): number {
@@ -94,6 +95,37 @@ export function deliveryText(status: DeliveryStatus, error: string | null): stri
   return status === 'failed' && error ? `failed: ${error}` : DELIVERY_LABELS[status];
 }
 
+/** How the console offers an attachment: a photo shown inline, a file to download, or (content not kept) its description. */
+export type AttachmentKind = 'photo' | 'file' | 'unavailable';
+
+export function attachmentKind(a: AttachmentView): AttachmentKind {
+  if (!a.url) return 'unavailable';
+  return inlineImageType(a.contentType) ? 'photo' : 'file';
+}
+
+/**
+ * One attachment of a message, as a placeholder the pane's attachment loader
+ * fills: a photo says it is loading until its content arrives; a file gets a
+ * download button.
+ */
+export function attachmentItem(a: AttachmentView, index: number): HTMLLIElement {
+  const kind = attachmentKind(a);
+  const size = formatSize(a.size);
+  const children =
+    kind === 'photo'
+      ? [
+          el('p', { class: 'attachment-state', text: `Loading ${a.name}…`, testid: 'attachment-state' }),
+          el('p', { class: 'attachment-caption', text: `${a.name} · ${size}`, testid: 'attachment-caption' }),
+        ]
+      : kind === 'file'
+        ? [
+            el('button', { class: 'btn btn-small', text: `Download ${a.name}`, testid: 'attachment-download', attrs: { type: 'button' } }),
+            el('span', { class: 'attachment-caption', text: `${a.contentType} · ${size}`, testid: 'attachment-caption' }),
+          ]
+        : [el('span', { class: 'attachment-caption', text: `${a.name} (${a.contentType} · ${size}) was not kept`, testid: 'attachment-caption' })];
+  return el('li', { class: `msg-attachment attachment-${kind}`, testid: 'attachment', attrs: { 'data-kind': kind, 'data-index': String(index) } }, children);
+}
+
 /** One message bubble; outbound ones carry a delivery status that `message:status` updates. */
 export function messageItem(m: MessageView, contact: string): HTMLLIElement {
   const meta = el('p', { class: 'msg-meta' }, [
@@ -110,8 +142,8 @@ export function messageItem(m: MessageView, contact: string): HTMLLIElement {
     );
   }
   const children: Node[] = [meta, el('p', { class: 'msg-body', text: m.body, testid: 'message-body' })];
-  for (const a of m.attachments) {
-    children.push(el('p', { class: 'msg-attachment', text: `Attachment: ${a.name} (${a.contentType}, ${a.size} bytes)` }));
+  if (m.attachments.length > 0) {
+    children.push(el('ul', { class: 'msg-attachments', attrs: { 'aria-label': 'Attachments' } }, m.attachments.map(attachmentItem)));
   }
   return el('li', {
     class: `msg msg-${m.direction}`,

@@ -6,6 +6,7 @@
 import { io, type Socket } from 'socket.io-client';
 import { OPEN_STATUSES, PRESENCES, RESOLUTIONS, roleAtLeast, type Presence, type Resolution } from '../domain/types.ts';
 import type { AgentClientEvents, AgentServerEvents, AgentView, ConversationView } from '../realtime/events.ts';
+import { attachmentLoader } from './console-attachments.ts';
 import { conversationPane } from './console-pane.ts';
 import { compareConversations, conversationRow, RESOLUTION_LABELS, waitingText } from './console-view.ts';
 import { byId, clientId, el, isSendKey, statusLine, typingEmitter } from './dom.ts';
@@ -51,6 +52,7 @@ const pane = conversationPane(
     ...ui,
   },
   typing,
+  attachmentLoader(() => session?.token),
 );
 
 interface Session {
