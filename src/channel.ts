@@ -25,6 +25,13 @@ export interface InboundMessage {
   attachments?: Attachment[];
   location?: Location;
   receivedAt: Date;
+  /**
+   * Channel message ids of this link the message answers (e-mail In-Reply-To
+   * and References). It joins the conversation holding the latest of them when
+   * that one is open, or reopens it when closed and the contact has no other
+   * open conversation; otherwise the sender's open conversation as usual.
+   */
+  threadIds?: string[];
 }
 
 export interface IngestResult {

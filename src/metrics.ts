@@ -12,6 +12,8 @@ export interface Metrics {
   readonly queueDepth: Gauge<'queue'>;
   readonly linkUp: Gauge<'link' | 'channel'>;
   readonly linkCounter: Gauge<'link' | 'counter'>;
+  readonly linkError: Gauge<'link'>;
+  readonly linkLastSync: Gauge<'link'>;
 }
 
 export function createMetrics(): Metrics {
@@ -28,6 +30,13 @@ export function createMetrics(): Metrics {
       name: 'lifeline_link_counter',
       help: 'Counters a running link reports (PDUs and messages in and out, throttled, receipts, reconnects)',
       labelNames: ['link', 'counter'],
+      registers: [registry],
+    }),
+    linkError: new Gauge({ name: 'lifeline_link_error', help: '1 when the link reports a last error (see GET /api/links), else 0', labelNames: ['link'], registers: [registry] }),
+    linkLastSync: new Gauge({
+      name: 'lifeline_link_last_sync_timestamp_seconds',
+      help: 'When a mailbox link last finished reading its folder (Unix time)',
+      labelNames: ['link'],
       registers: [registry],
     }),
   };

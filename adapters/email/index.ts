@@ -5,14 +5,15 @@
  * with threading headers (reply.ts); a conversation whose last inbound mail
  * was a bounce or an auto-reply is never answered.
  *
- * Threading of inbound mail: ingest puts a citizen's mail into their open
- * conversation, which covers a reply to our mail. A reply whose
- * In-Reply-To/References names one of our outbound Message-IDs after that
- * conversation was resolved opens a new conversation (not matched by id).
+ * Threading of inbound mail: a mail whose In-Reply-To/References names one of
+ * our replies (or the citizen's earlier mail) joins that conversation, which
+ * is reopened if it was resolved; otherwise the sender's open conversation,
+ * or a new one.
  */
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { LinkConfig, LinkRunner, LinkStatus } from '../../src/channel.ts';
 import { ChannelSendError } from '../../src/errors.ts';
+import { getAttachmentContent, type IncomingAttachment } from '../../src/store/attachments.ts';
 import { getEmailThread } from '../../src/store/mailbox-state.ts';
 import type { AdapterDeps, ChannelAdapter, OutboundMessage, SendResult } from '../types.ts';
 import { parseEmailLink, type EmailSecrets, type EmailSettings } from './config.ts';
@@ -30,6 +31,28 @@ interface RunningLink {
   settings: EmailSettings;
   secrets: EmailSecrets;
   transport: Transporter;
+}
+
+/**
+ * Why a mail must not go out, or null. A bounce or an auto-reply is never
+ * answered (that is how mail loops start); a sender over the hourly limit
+ * still gets a call-taker's reply, but no automatic notice.
+ */
+function refuseReason(lastAutomatic: string | null, kind: OutboundMessage['kind']): string | null {
+  if (lastAutomatic === 'bounce' || lastAutomatic === 'auto-reply') return `not answering an automatic mail (${lastAutomatic})`;
+  if (lastAutomatic === 'rate-limited' && kind === 'system') return 'no automatic notice to a sender over the hourly mail limit';
+  return null;
+}
+
+/** The contents of a reply's attachments, from the store. */
+async function loadFiles(deps: AdapterDeps, message: OutboundMessage): Promise<IncomingAttachment[]> {
+  const files: IncomingAttachment[] = [];
+  for (const a of message.attachments) {
+    const content = a.sha256 ? await getAttachmentContent(deps.db, a.sha256) : undefined;
+    if (!content) throw new ChannelSendError(`attachment ${a.name} is not in the store`, { retryable: false });
+    files.push({ name: a.name, contentType: a.contentType, content });
+  }
+  return files;
 }
 
 /** Creates the e-mail channel adapter. Nothing connects until a link is started. */
@@ -101,13 +124,14 @@ export function createEmailAdapter(options: EmailAdapterOptions = {}): ChannelAd
         throw new ChannelSendError('the mailbox of this conversation is not running in this process', { retryable: true });
       }
       const thread = await getEmailThread(deps.db, message.conversationId);
-      if (thread.lastAutomatic) {
-        throw new ChannelSendError(`not answering an automatic mail (${thread.lastAutomatic})`, { retryable: false });
-      }
-      const { messageId, mail } = buildReply(message, thread, { from: running.settings.smtp.from, fromName: running.settings.smtp.fromName });
+      const refusal = refuseReason(thread.lastAutomatic, message.kind);
+      if (refusal) throw new ChannelSendError(refusal, { retryable: false });
+      const files = await loadFiles(deps, message);
+      const { messageId, mail } = buildReply(message, thread, { from: running.settings.smtp.from, fromName: running.settings.smtp.fromName }, files);
       try {
         await running.transport.sendMail(mail);
       } catch (err) {
+        running.mailbox.counters.sendFailures = (running.mailbox.counters.sendFailures ?? 0) + 1;
         const code = (err as { responseCode?: number }).responseCode;
         const permanent = typeof code === 'number' && code >= 500 && code < 600;
         throw new ChannelSendError(`SMTP: ${err instanceof Error ? err.message : String(err)}`, { retryable: !permanent, cause: err });

@@ -6,14 +6,22 @@
  * is reopened with exponential backoff and jitter; whatever arrived meanwhile
  * is read on reconnect (backfill). A changed UIDVALIDITY re-reads the folder
  * from the start; ingest drops what it already has by Message-ID.
+ *
+ * Nothing is skipped silently: a mail over the size limit is stored with its
+ * headers, its text and a note of what stayed in the mailbox; one that keeps
+ * failing is stored as a note naming its UID; a sender over the hourly limit
+ * is stored and marked so no automatic notice answers them.
  */
-import { ImapFlow } from 'imapflow';
+import { sql } from 'drizzle-orm';
+import { ImapFlow, type MessageStructureObject } from 'imapflow';
 import type { LinkStatus } from '../../src/channel.ts';
 import type { Logger } from '../../src/log.ts';
-import { getMailboxState, recordEmailInbound, saveMailboxState } from '../../src/store/mailbox-state.ts';
+import { putAttachments } from '../../src/store/attachments.ts';
+import { countRecentFromSender, getMailboxState, recordEmailInbound, saveMailboxState } from '../../src/store/mailbox-state.ts';
 import type { AdapterDeps } from '../types.ts';
 import type { EmailSecrets, EmailSettings } from './config.ts';
-import { normaliseEmail, toInboundMessage } from './normalise.ts';
+import { fitBody, formatSize, normaliseEmail, toInboundMessage, type NormalisedEmail } from './normalise.ts';
+import { foldQuotedHistory } from './quote.ts';
 
 export interface MailboxOptions {
   linkId: string;
@@ -26,7 +34,13 @@ export interface MailboxOptions {
   reconnectMaxMs?: number;
 }
 
-const COUNTERS = ['messagesIn', 'duplicates', 'automatic', 'messagesOut', 'reconnects', 'syncs'] as const;
+const COUNTERS = ['messagesIn', 'duplicates', 'automatic', 'rateLimited', 'oversized', 'unreadable', 'messagesOut', 'sendFailures', 'reconnects', 'syncs'] as const;
+/** Tries at one mail before it is recorded as unreadable (each after a reconnect with backoff). */
+const MAX_ATTEMPTS = 3;
+/** The largest text part read from a mail over the size limit. */
+const TEXT_PART_LIMIT = 1024 * 1024;
+/** The sender of a mail that names none. */
+const UNKNOWN_SENDER = 'unknown-sender@invalid';
 
 export class Mailbox {
   readonly counters: Record<string, number> = Object.fromEntries(COUNTERS.map((c) => [c, 0]));
@@ -41,6 +55,8 @@ export class Mailbox {
   private timer: NodeJS.Timeout | undefined;
   private syncing: Promise<void> | undefined;
   private again = false;
+  /** Failed attempts per mail (`uidValidity:uid`), for the unreadable-mail fallback. */
+  private readonly failures = new Map<string, number>();
 
   constructor(private readonly options: MailboxOptions) {
     this.log = options.deps.log.child({ component: 'email', linkId: options.linkId });
@@ -183,7 +199,7 @@ export class Mailbox {
     const mailbox = client.mailbox;
     if (!mailbox) throw new Error('no mailbox open');
     const uidValidity = Number(mailbox.uidValidity);
-    const { deps, linkId, settings } = this.options;
+    const { deps, linkId } = this.options;
     const stored = await getMailboxState(deps.db, linkId);
     let lastUid = stored && stored.uidValidity === uidValidity ? stored.lastUid : 0;
     if (stored && stored.uidValidity !== uidValidity) {
@@ -193,34 +209,7 @@ export class Mailbox {
     const uids = (found || []).filter((uid) => uid > lastUid).sort((a, b) => a - b);
     for (const uid of uids) {
       if (this.stopped || this.client !== client) return;
-      const message = await client.fetchOne(String(uid), { uid: true, source: true, internalDate: true, size: true }, { uid: true });
-      if (message && message.source) {
-        const receivedAt = message.internalDate ? new Date(message.internalDate) : new Date();
-        if (message.size !== undefined && message.size > settings.maxMessageBytes) {
-          this.log.warn({ uid, size: message.size }, 'message over maxMessageBytes; stored anyway');
-        }
-        const email = await normaliseEmail(message.source, {
-          maxAttachmentBytes: settings.maxAttachmentBytes,
-          receivedAt: Number.isNaN(receivedAt.getTime()) ? new Date() : receivedAt,
-        });
-        const inbound = toInboundMessage(email, linkId);
-        if (inbound.from === '') inbound.from = 'unknown-sender@invalid';
-        const result = await deps.receive(inbound);
-        if (result.messageId > 0) {
-          await recordEmailInbound(deps.db, {
-            messageId: result.messageId,
-            linkId,
-            subject: email.subject,
-            references: email.references,
-            automatic: email.automatic,
-          });
-        }
-        if (result.duplicate) this.counters.duplicates = (this.counters.duplicates ?? 0) + 1;
-        else this.counters.messagesIn = (this.counters.messagesIn ?? 0) + 1;
-        if (email.automatic) this.counters.automatic = (this.counters.automatic ?? 0) + 1;
-        await client.messageFlagsAdd(String(uid), ['\\Seen'], { uid: true });
-        if (settings.imap.processedFolder) await client.messageMove(String(uid), settings.imap.processedFolder, { uid: true });
-      }
+      await this.readOne(client, uid, uidValidity);
       lastUid = uid;
       await saveMailboxState(deps.db, linkId, { uidValidity, lastUid });
     }
@@ -228,4 +217,141 @@ export class Mailbox {
     this.counters.syncs = (this.counters.syncs ?? 0) + 1;
     this.lastSync = new Date();
   }
+
+  /**
+   * Stores one message, then flags it \Seen (and moves it when a processed
+   * folder is set). A failure that is not the connection's or the store's is
+   * retried (by reconnecting with backoff) a few times; then the mail is
+   * recorded as unreadable, naming its UID, so one poisoned message cannot
+   * stop the mailbox. While the store itself is down nothing is skipped.
+   */
+  private async readOne(client: ImapFlow, uid: number, uidValidity: number): Promise<void> {
+    const key = `${uidValidity}:${uid}`;
+    const seen: { from?: string } = {};
+    try {
+      await this.store(client, uid, seen);
+    } catch (err) {
+      if (!client.usable || this.stopped) throw err;
+      if (!(await this.storeReachable())) throw err;
+      const attempts = (this.failures.get(key) ?? 0) + 1;
+      this.failures.set(key, attempts);
+      this.log.warn({ err, uid, attempts }, 'storing a mail failed');
+      if (attempts < MAX_ATTEMPTS) throw err;
+      await this.storeUnreadable(uid, uidValidity, seen.from, attempts, err);
+    }
+    this.failures.delete(key);
+    await client.messageFlagsAdd(String(uid), ['\\Seen'], { uid: true });
+    const processed = this.options.settings.imap.processedFolder;
+    if (processed) await client.messageMove(String(uid), processed, { uid: true });
+  }
+
+  private async store(client: ImapFlow, uid: number, seen: { from?: string }): Promise<void> {
+    const { deps, linkId, settings } = this.options;
+    const meta = await client.fetchOne(String(uid), { uid: true, internalDate: true, size: true }, { uid: true });
+    if (!meta) return; // expunged since the search
+    const internal = meta.internalDate ? new Date(meta.internalDate) : new Date();
+    const receivedAt = Number.isNaN(internal.getTime()) ? new Date() : internal;
+    const size = meta.size ?? 0;
+    let email: NormalisedEmail;
+    if (size > settings.maxMessageBytes) {
+      email = await this.readOversized(client, uid, size, receivedAt);
+      this.counters.oversized = (this.counters.oversized ?? 0) + 1;
+    } else {
+      const full = await client.fetchOne(String(uid), { uid: true, source: true }, { uid: true });
+      if (!full || !full.source) return;
+      email = await normaliseEmail(full.source, { maxAttachmentBytes: settings.maxAttachmentBytes, receivedAt });
+    }
+    seen.from = email.from;
+    if (email.error) this.counters.unreadable = (this.counters.unreadable ?? 0) + 1;
+    let automatic: string | null = email.automatic;
+    if (automatic === null && email.from !== '') {
+      const recent = await countRecentFromSender(deps.db, linkId, email.from, receivedAt, email.channelMessageId);
+      if (recent >= settings.perSenderPerHour) {
+        automatic = 'rate-limited';
+        email.notes.push(`more than ${settings.perSenderPerHour} mails from this sender within an hour: no automatic notice is sent to them`);
+        this.counters.rateLimited = (this.counters.rateLimited ?? 0) + 1;
+      }
+    }
+    const attachments = await putAttachments(deps.db, email.attachments);
+    const inbound = toInboundMessage(email, linkId, attachments, deps.maxMessageChars);
+    if (inbound.from === '') inbound.from = UNKNOWN_SENDER;
+    const result = await deps.receive(inbound);
+    await recordEmailInbound(deps.db, {
+      messageId: result.messageId,
+      linkId,
+      subject: email.subject,
+      references: email.references,
+      automatic,
+      fullText: email.fullText,
+      error: email.error,
+      uid,
+    });
+    if (result.duplicate) this.counters.duplicates = (this.counters.duplicates ?? 0) + 1;
+    else this.counters.messagesIn = (this.counters.messagesIn ?? 0) + 1;
+    if (email.automatic) this.counters.automatic = (this.counters.automatic ?? 0) + 1;
+  }
+
+  /**
+   * A mail over `maxMessageBytes` is not downloaded whole: its headers and
+   * its first text part (when that is small) are read, and a note tells the
+   * agent what stayed in the mailbox.
+   */
+  private async readOversized(client: ImapFlow, uid: number, size: number, receivedAt: Date): Promise<NormalisedEmail> {
+    const { settings } = this.options;
+    const head = await client.fetchOne(String(uid), { uid: true, headers: true, bodyStructure: true }, { uid: true });
+    const headers = head && head.headers ? head.headers : Buffer.alloc(0);
+    const email = await normaliseEmail(Buffer.concat([headers, Buffer.from('\r\n')]), { maxAttachmentBytes: settings.maxAttachmentBytes, receivedAt });
+    const parts = head && head.bodyStructure ? leaves(head.bodyStructure) : [];
+    const textPart = parts.find((p) => p.type === 'text/plain' && (p.size ?? 0) <= TEXT_PART_LIMIT && p.disposition !== 'attachment');
+    let text = '';
+    if (textPart) {
+      const download = await client.download(String(uid), textPart.part ?? '1', { uid: true, maxBytes: TEXT_PART_LIMIT });
+      if (download.content) text = (await readAll(download.content)).toString('utf8').replace(/\r\n?/g, '\n').replace(/\u0000/g, '').trim();
+    }
+    const left = parts.filter((p) => p !== textPart).map((p) => p.dispositionParameters?.filename ?? p.parameters?.name ?? p.type);
+    email.text = foldQuotedHistory(text).text;
+    email.fullText = text;
+    email.attachments = [];
+    email.error = `e-mail of ${formatSize(size)} is over this mailbox's limit of ${formatSize(settings.maxMessageBytes)}: ${
+      textPart ? 'only its text was read' : 'its content was not read'
+    }${left.length > 0 ? `; left in the mailbox: ${left.slice(0, 10).join(', ')}` : ''} (UID ${uid} in ${settings.imap.folder})`;
+    return email;
+  }
+
+  /** The last resort for a mail that keeps failing: a message saying so, in the sender's conversation. */
+  private async storeUnreadable(uid: number, uidValidity: number, from: string | undefined, attempts: number, err: unknown): Promise<void> {
+    const { deps, linkId, settings } = this.options;
+    const reason = err instanceof Error ? err.message : String(err);
+    const result = await deps.receive({
+      channel: 'email',
+      channelLinkId: linkId,
+      from: from || UNKNOWN_SENDER,
+      channelMessageId: `<uid-${uidValidity}-${uid}.${linkId}@lifeline.invalid>`,
+      text: fitBody(`[An e-mail could not be stored after ${attempts} attempts: ${reason}. It stays in the mailbox (UID ${uid} in ${settings.imap.folder}).]`, deps.maxMessageChars),
+      receivedAt: new Date(),
+    });
+    await recordEmailInbound(deps.db, { messageId: result.messageId, linkId, subject: '', references: [], automatic: null, fullText: null, error: reason, uid });
+    this.counters.unreadable = (this.counters.unreadable ?? 0) + 1;
+    this.log.error({ uid, attempts, err: reason }, 'mail recorded as unreadable');
+  }
+
+  private async storeReachable(): Promise<boolean> {
+    try {
+      await this.options.deps.db.execute(sql`select 1`);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** The leaf parts of a MIME structure, depth first. */
+function leaves(node: MessageStructureObject): MessageStructureObject[] {
+  return node.childNodes && node.childNodes.length > 0 ? node.childNodes.flatMap(leaves) : [node];
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks);
 }

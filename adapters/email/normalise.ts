@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import type { InboundMessage } from '../../src/channel.ts';
+import type { IncomingAttachment } from '../../src/store/attachments.ts';
 import type { Attachment } from '../../src/store/schema.ts';
 import { classifyAutomatic, type AutomaticKind } from './automatic.ts';
 import { foldQuotedHistory } from './quote.ts';
@@ -39,7 +40,8 @@ export interface NormalisedEmail {
   text: string;
   /** The whole plain-text body (HTML converted), history included. */
   fullText: string;
-  attachments: Attachment[];
+  /** Attachments within the size limit, content included (stored apart from the message). */
+  attachments: IncomingAttachment[];
   /** Attachments that were not kept, one sentence each. */
   notes: string[];
   /** A machine's mail: recorded, never answered. */
@@ -64,7 +66,7 @@ function hashId(bytes: Buffer | string): string {
 /** `<id@host>` from whatever form the header took; null for an empty one. */
 function bracketId(value: string): string | null {
   const bare = value.trim().replace(/^<+|>+$/g, '').trim();
-  if (bare === '' || /[\s<>]/.test(bare)) return null;
+  if (bare === '' || /[\s<>\u0000-\u001f\u007f]/.test(bare)) return null;
   const id = `<${bare}>`;
   return id.length > MAX_ID_LENGTH ? hashId(id) : id;
 }
@@ -125,8 +127,8 @@ export function formatSize(bytes: number): string {
   return bytes >= MB ? `${(bytes / MB).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1024))} kB`;
 }
 
-function keepAttachments(mail: ParsedMail, maxBytes: number): { attachments: Attachment[]; notes: string[] } {
-  const attachments: Attachment[] = [];
+function keepAttachments(mail: ParsedMail, maxBytes: number): { attachments: IncomingAttachment[]; notes: string[] } {
+  const attachments: IncomingAttachment[] = [];
   const notes: string[] = [];
   mail.attachments.forEach((part, index) => {
     const contentType = (part.contentType || 'application/octet-stream').toLowerCase();
@@ -136,8 +138,7 @@ function keepAttachments(mail: ParsedMail, maxBytes: number): { attachments: Att
       notes.push(`attachment ${name} (${formatSize(size)}) not kept: over the limit of ${formatSize(maxBytes)}`);
       return;
     }
-    // Kept inline: small enough for the store, and an image the console can show from a data: URL.
-    attachments.push({ name, contentType, size, data: part.content.toString('base64') });
+    attachments.push({ name, contentType, content: part.content });
   });
   return { attachments, notes };
 }
@@ -172,6 +173,11 @@ function plainText(mail: ParsedMail): string {
   return (mail.text ?? '').replace(/\r\n?/g, '\n').replace(/\u00a0/g, ' ').trim();
 }
 
+/** Text PostgreSQL will take: NUL characters (which a text column refuses) removed. */
+function storable(text: string): string {
+  return text.includes('\u0000') ? text.replace(/\u0000/g, '') : text;
+}
+
 /**
  * Normalises one raw message. Never rejects: a parser failure or a broken
  * MIME structure yields `error` set and the raw body as the text, so the
@@ -183,7 +189,7 @@ export async function normaliseEmail(raw: Buffer, options: NormaliseOptions): Pr
     mail = await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true });
   } catch (err) {
     const { body } = splitRaw(raw);
-    const text = body.slice(0, MAX_RAW_FALLBACK).trim();
+    const text = storable(body.slice(0, MAX_RAW_FALLBACK).trim());
     return {
       from: '', subject: '', channelMessageId: hashId(raw), synthesizedId: true, inReplyTo: null, references: [],
       text, fullText: text, attachments: [], notes: [], automatic: null, sentAt: null, receivedAt: options.receivedAt,
@@ -201,14 +207,15 @@ export async function normaliseEmail(raw: Buffer, options: NormaliseOptions): Pr
     error = 'malformed MIME: no readable text part';
     fullText = splitRaw(raw).body.slice(0, MAX_RAW_FALLBACK).trim();
   }
+  fullText = storable(fullText);
   const { text } = foldQuotedHistory(fullText);
   const { attachments, notes } = keepAttachments(mail, options.maxAttachmentBytes);
-  const from = sender?.address ?? '';
+  const from = storable(sender?.address ?? '');
   return {
     from,
-    ...(sender?.name ? { fromName: sender.name } : {}),
-    ...(replyTo && replyTo.address !== from ? { replyTo: replyTo.address } : {}),
-    subject: (mail.subject ?? '').trim(),
+    ...(sender?.name ? { fromName: storable(sender.name) } : {}),
+    ...(replyTo && replyTo.address !== from ? { replyTo: storable(replyTo.address) } : {}),
+    subject: storable((mail.subject ?? '').trim()),
     channelMessageId: messageId ?? hashId(raw),
     synthesizedId: messageId === null,
     inReplyTo: idList(mail.inReplyTo)[0] ?? null,
@@ -241,16 +248,33 @@ export function agentBody(email: NormalisedEmail): string {
   return parts.filter((p) => p !== '').join('\n\n');
 }
 
-/** The core's InboundMessage for a normalised e-mail on a mailbox link. */
-export function toInboundMessage(email: NormalisedEmail, channelLinkId: string): InboundMessage {
+/**
+ * Cuts a body to `maxChars` with a closing note, so a long mail is stored
+ * (and its full text kept beside it) instead of being refused by ingest.
+ */
+export function fitBody(body: string, maxChars: number): string {
+  if (body.length <= maxChars) return body;
+  const note = (rest: number) => `\n\n[… ${rest} more characters not shown; the whole mail is kept with it]`;
+  const keep = Math.max(0, maxChars - note(body.length).length);
+  return body.slice(0, keep) + note(body.length - keep);
+}
+
+/**
+ * The core's InboundMessage for a normalised e-mail on a mailbox link, with
+ * its attachments already stored (`putAttachments`). The mail's In-Reply-To
+ * and References thread it into the conversation they name.
+ */
+export function toInboundMessage(email: NormalisedEmail, channelLinkId: string, attachments: Attachment[], maxChars: number): InboundMessage {
+  const threadIds = [...new Set([...(email.inReplyTo ? [email.inReplyTo] : []), ...email.references])].slice(0, 50);
   return {
     channel: 'email',
     channelLinkId,
     from: email.from,
     ...(email.fromName ? { fromName: email.fromName } : {}),
     channelMessageId: email.channelMessageId,
-    text: agentBody(email),
-    attachments: email.attachments,
+    text: fitBody(agentBody(email), maxChars),
+    attachments,
     receivedAt: email.receivedAt,
+    ...(threadIds.length > 0 ? { threadIds } : {}),
   };
 }

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SendMailOptions } from 'nodemailer';
+import type { IncomingAttachment } from '../../src/store/attachments.ts';
 import type { OutboundMessage } from '../../src/channel.ts';
 
 /** What the gateway knows of the citizen's side of the thread. */
@@ -76,7 +77,12 @@ export function replyReferences(references: string[], inReplyTo: string | null):
  * Only system notices carry `Auto-Submitted: auto-replied` (RFC 3834): an
  * agent's reply is written by a person and should be answerable normally.
  */
-export function buildReply(message: Pick<OutboundMessage, 'to' | 'text' | 'kind' | 'attachments'>, thread: EmailThread, sender: ReplySender): BuiltReply {
+export function buildReply(
+  message: Pick<OutboundMessage, 'to' | 'text' | 'kind'>,
+  thread: EmailThread,
+  sender: ReplySender,
+  files: IncomingAttachment[] = [],
+): BuiltReply {
   const messageId = generateMessageId(sender.from);
   const references = replyReferences(thread.references, thread.lastMessageId);
   const mail: SendMailOptions = {
@@ -88,14 +94,8 @@ export function buildReply(message: Pick<OutboundMessage, 'to' | 'text' | 'kind'
     ...(thread.lastMessageId ? { inReplyTo: thread.lastMessageId } : {}),
     ...(references.length > 0 ? { references } : {}),
     ...(message.kind === 'system' ? { headers: { 'Auto-Submitted': 'auto-replied' } } : {}),
-    // Only inline data is attached: a URL would make nodemailer fetch a path or address at send time.
-    ...(message.attachments.some((a) => a.data !== undefined)
-      ? {
-          attachments: message.attachments.flatMap((a) =>
-            a.data !== undefined ? [{ filename: a.name, contentType: a.contentType, content: Buffer.from(a.data, 'base64') }] : [],
-          ),
-        }
-      : {}),
+    // Contents only, read from the store by the caller: never a path or URL nodemailer would fetch.
+    ...(files.length > 0 ? { attachments: files.map((f) => ({ filename: f.name, contentType: f.contentType, content: f.content })) } : {}),
   };
   return { messageId, mail };
 }

@@ -1,5 +1,5 @@
 /**
- * The ingest write: one call of `lifeline_ingest` (migrations/0002), a
+ * The ingest write: one call of `lifeline_ingest` (migrations/0008), a
  * prepared statement doing dedupe, find-or-open and message + outbox inserts
  * in one round trip and one commit.
  *
@@ -30,7 +30,8 @@ async function call(sql: postgres.Sql, msg: InboundMessage): Promise<StoredInbou
       ${msg.channel}, ${msg.channelLinkId}, ${msg.from}, ${msg.fromName ?? null}, ${msg.channelMessageId},
       ${msg.text}, ${JSON.stringify(msg.attachments ?? [])}::jsonb,
       ${msg.location ? JSON.stringify(msg.location) : null}::jsonb,
-      ${msg.receivedAt.toISOString()}::timestamptz, ${msg.clientMessageId ?? null})`;
+      ${msg.receivedAt.toISOString()}::timestamptz, ${msg.clientMessageId ?? null},
+      ${msg.threadIds?.length ? JSON.stringify(msg.threadIds) : null}::jsonb)`;
   const row = rows[0];
   if (!row) throw new Error('lifeline_ingest returned no row');
   return {

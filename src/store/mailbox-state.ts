@@ -35,12 +35,39 @@ export async function saveMailboxState(db: DbOrTx, linkId: string, position: Mai
     });
 }
 
-/** Stores the e-mail facts of an inbound message once. */
-export async function recordEmailInbound(
-  db: DbOrTx,
-  row: { messageId: number; linkId: string; subject: string; references: string[]; automatic: string | null },
-): Promise<void> {
+/** What is kept of an inbound e-mail beyond its message row. */
+export interface EmailInboundFacts {
+  messageId: number;
+  linkId: string;
+  subject: string;
+  references: string[];
+  automatic: string | null;
+  fullText: string | null;
+  error: string | null;
+  uid: number | null;
+}
+
+/** Stores the e-mail facts of an inbound message once (a re-read keeps the first record). */
+export async function recordEmailInbound(db: DbOrTx, row: EmailInboundFacts): Promise<void> {
   await db.insert(emailInbound).values(row).onConflictDoNothing();
+}
+
+/**
+ * Mails stored from one sender on a link in the hour before `at` (by the
+ * time each was received, so a backfill after an outage counts as the mail
+ * arrived, not as it was read), the mail `excluding` itself left out.
+ */
+export async function countRecentFromSender(db: DbOrTx, linkId: string, from: string, at: Date, excluding: string): Promise<number> {
+  const rows = await db.execute<{ n: number }>(sql`
+    select count(*)::int as n from messages m
+      join conversations c on c.id = m.conversation_id
+      join contacts k on k.id = c.contact_id
+     where k.channel = 'email' and k.address = ${from}
+       and m.channel_link_id = ${linkId} and m.direction = 'inbound'
+       and m.channel_message_id <> ${excluding}
+       and m.received_at > ${at.toISOString()}::timestamptz - interval '1 hour'
+       and m.received_at <= ${at.toISOString()}::timestamptz`);
+  return Number(rows[0]?.n ?? 0);
 }
 
 /** The thread of a conversation as replies need it: first subject, last inbound Message-ID, its References, whether it was automatic. */

@@ -8,7 +8,8 @@
 import { stopProcess } from './process.ts';
 import { execSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { chmod, chown, mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,6 +33,14 @@ export interface Dovecot {
   readonly password: string;
   /** Appends a raw message to a folder (INBOX by default) over IMAP; resolves with its UID. */
   appendMail(raw: Buffer | string, folder?: string): Promise<number>;
+  /**
+   * Delivers a raw message the way a local delivery agent does: a file
+   * written into the user's maildir (tmp, then renamed into new). Works while
+   * the server is stopped; Dovecot assigns its UID when it next looks.
+   */
+  deliverToMaildir(raw: Buffer | string): Promise<void>;
+  /** Makes Dovecot forget the INBOX's UIDs (server stopped): it starts again with a new UIDVALIDITY. */
+  forgetUids(): Promise<void>;
   /** A logged-in imapflow client on this server (the caller logs out). */
   connect(): Promise<ImapFlow>;
   /** Dovecot's log so far (stderr), for failure messages. */
@@ -159,6 +168,23 @@ export async function startDovecot(options: DovecotOptions = {}): Promise<Doveco
         return result.uid;
       } finally {
         await client.logout();
+      }
+    },
+    async deliverToMaildir(raw) {
+      const root = path.join(dir, 'mail', user);
+      for (const sub of ['tmp', 'new', 'cur']) await mkdir(path.join(root, sub), { recursive: true });
+      const name = `${Date.now()}.${randomUUID()}.lifeline-test`;
+      const tmp = path.join(root, 'tmp', name);
+      await writeFile(tmp, raw);
+      const ids = execSync('id -u nobody; getent group nogroup | cut -d: -f3').toString().trim().split('\n').map(Number);
+      for (const p of [root, path.join(root, 'tmp'), path.join(root, 'new'), path.join(root, 'cur'), tmp]) await chown(p, ids[0]!, ids[1]!);
+      await rename(tmp, path.join(root, 'new', name));
+    },
+    async forgetUids() {
+      if (child) throw new Error('forgetUids needs the server stopped');
+      const root = path.join(dir, 'mail', user);
+      for (const file of await readdir(root)) {
+        if (file === 'dovecot-uidlist' || file.startsWith('dovecot.index')) await rm(path.join(root, file), { force: true });
       }
     },
     connect,

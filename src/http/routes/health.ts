@@ -30,10 +30,17 @@ export function healthRoutes(deps: { db: Db; queues: QueueBackend; enqueue: Enqu
     const links = await listLinks(deps.db).catch(() => []);
     deps.metrics.linkUp.reset();
     deps.metrics.linkCounter.reset();
+    deps.metrics.linkError.reset();
+    deps.metrics.linkLastSync.reset();
     for (const { link, lease } of links) {
       const view = toLinkView(link, lease);
-      const status = view.runner?.status as { state?: string; counters?: Record<string, number> } | undefined;
+      const status = view.runner?.status as
+        | { state?: string; lastError?: string | null; counters?: Record<string, number>; detail?: { lastSync?: unknown } }
+        | undefined;
       deps.metrics.linkUp.set({ link: link.name, channel: link.channel }, status?.state === 'up' ? 1 : 0);
+      if (status) deps.metrics.linkError.set({ link: link.name }, status.lastError ? 1 : 0);
+      const lastSync = typeof status?.detail?.lastSync === 'string' ? Date.parse(status.detail.lastSync) : NaN;
+      if (!Number.isNaN(lastSync)) deps.metrics.linkLastSync.set({ link: link.name }, Math.floor(lastSync / 1000));
       for (const [counter, value] of Object.entries(status?.counters ?? {})) {
         if (typeof value === 'number') deps.metrics.linkCounter.set({ link: link.name, counter }, value);
       }

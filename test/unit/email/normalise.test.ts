@@ -52,7 +52,7 @@ describe('normaliseEmail on recorded mails', () => {
   it('keeps a photo inline as base64 the console can show', async () => {
     const email = await normalise('photo.eml');
     expect(email.text).toBe('Here is what I see from my window.');
-    expect(email.attachments).toEqual([{ name: 'fire.png', contentType: 'image/png', size: PNG.length, data: PNG.toString('base64') }]);
+    expect(email.attachments).toEqual([{ name: 'fire.png', contentType: 'image/png', content: PNG }]);
     expect(email.notes).toEqual([]);
   });
 
@@ -131,15 +131,48 @@ describe('normaliseEmail on generated mails', () => {
 describe('toInboundMessage', () => {
   it('builds the core message with the subject, the new part and the attachments', async () => {
     const email = await normalise('photo.eml');
-    expect(toInboundMessage(email, 'link-1')).toEqual({
+    const stored = [{ name: 'fire.png', contentType: 'image/png', size: 68, sha256: 'ab'.repeat(32) }];
+    expect(toInboundMessage(email, 'link-1', stored, 5000)).toEqual({
       channel: 'email',
       channelLinkId: 'link-1',
       from: 'sam@example.com',
       fromName: 'Sam Patel',
       channelMessageId: '<photo-1@example.com>',
       text: 'Subject: Photo of the fire\n\nHere is what I see from my window.',
-      attachments: email.attachments,
+      attachments: stored,
       receivedAt,
     });
+  });
+
+  it('threads by In-Reply-To and References, and cuts a body over the limit with a note', async () => {
+    const email = await normaliseEmail(
+      Buffer.from(
+        [
+          'From: a@example.org',
+          'Subject: long',
+          'Message-ID: <m3@example.org>',
+          'In-Reply-To: <r2@psap.test>',
+          'References: <m1@example.org> <r2@psap.test>',
+          '',
+          'x'.repeat(6000),
+          '',
+        ].join('\r\n'),
+      ),
+      { maxAttachmentBytes: 1024, receivedAt },
+    );
+    const inbound = toInboundMessage(email, 'link-1', [], 5000);
+    expect(inbound.threadIds).toEqual(['<r2@psap.test>', '<m1@example.org>']);
+    expect(inbound.text.length).toBe(5000);
+    expect(inbound.text).toMatch(/\[… \d+ more characters not shown; the whole mail is kept with it\]$/);
+    expect(inbound.text.startsWith('Subject: long\n\nxxx')).toBe(true);
+  });
+
+  it('removes NUL characters, which the store refuses', async () => {
+    const email = await normaliseEmail(Buffer.from('From: a@example.org\r\nSubject: a\u0000b\r\n\r\nhel\u0000lo\r\n'), {
+      maxAttachmentBytes: 1024,
+      receivedAt,
+    });
+    expect(email.subject).toBe('ab');
+    expect(email.text).toBe('hello');
   });
 });
