@@ -39,6 +39,9 @@ const COUNTERS = ['messagesIn', 'duplicates', 'automatic', 'rateLimited', 'overs
 const MAX_ATTEMPTS = 3;
 /** The largest text part read from a mail over the size limit. */
 const TEXT_PART_LIMIT = 1024 * 1024;
+/** IDLE is broken and restarted this often, so a dead connection shows within SOCKET_TIMEOUT_MS. */
+const IDLE_RENEW_MS = 60_000;
+const SOCKET_TIMEOUT_MS = 150_000;
 /** The sender of a mail that names none. */
 const UNKNOWN_SENDER = 'unknown-sender@invalid';
 
@@ -115,6 +118,12 @@ export class Mailbox {
       secure: imap.tls,
       ...(imap.tls ? {} : { doSTARTTLS: false }),
       auth: { user: imap.user, pass: this.options.secrets.imapPassword },
+      // A server that goes silent (network cut, hung process) is noticed: IDLE is renewed every
+      // minute, and a connection quiet for longer than the socket timeout is dropped and reopened.
+      maxIdleTime: IDLE_RENEW_MS,
+      socketTimeout: SOCKET_TIMEOUT_MS,
+      connectionTimeout: 15_000,
+      greetingTimeout: 15_000,
       logger: false,
     });
     this.client = client;
