@@ -15,7 +15,7 @@ import type { Notifier } from '../src/realtime/notifier.ts';
 import { setDeliveryStatus } from '../src/store/conversations.ts';
 import type { Db } from '../src/store/db.ts';
 import { acknowledgeOutbox } from '../src/store/outbox.ts';
-import { agents, contacts, conversations, messages } from '../src/store/schema.ts';
+import { agents, channelLinks, contacts, conversations, messages } from '../src/store/schema.ts';
 import type { DeliveryStatus } from '../src/domain/types.ts';
 
 export interface OutboundDeps {
@@ -65,9 +65,10 @@ export function createOutboundProcessor(deps: OutboundDeps) {
     const data = deliverJob.parse(job.data);
     const log = deps.log.child({ component: 'outbound', jobId: job.id, messageId: data.messageId });
     const [row] = await deps.db
-      .select({ m: messages, channel: conversations.channel, to: contacts.address, authorName: agents.displayName })
+      .select({ m: messages, channel: conversations.channel, linkChannel: channelLinks.channel, to: contacts.address, authorName: agents.displayName })
       .from(messages)
       .innerJoin(conversations, eq(conversations.id, messages.conversationId))
+      .innerJoin(channelLinks, eq(channelLinks.id, messages.channelLinkId))
       .innerJoin(contacts, eq(contacts.id, conversations.contactId))
       .leftJoin(agents, eq(agents.id, messages.authorAgentId))
       .where(eq(messages.id, data.messageId));
@@ -76,7 +77,8 @@ export function createOutboundProcessor(deps: OutboundDeps) {
       await acknowledgeOutbox(deps.db, data.outboxId);
       return;
     }
-    const adapter = deps.adapters.get(row.channel);
+    // The link's adapter sends: a Twilio account's link carries both 'sms' and 'voice' conversations.
+    const adapter = deps.adapters.get(row.linkChannel);
     if (adapter?.links && !job.queueName.startsWith('link-')) {
       // Only the process holding the link's lease can send on it: hand the job to the link's queue.
       await deps.enqueue.deliverViaLink(row.m.channelLinkId, data);
@@ -86,7 +88,7 @@ export function createOutboundProcessor(deps: OutboundDeps) {
     const last = job.attemptsMade + 1 >= attempts;
     let result: SendResult;
     try {
-      if (!adapter) throw new AppError('no_adapter', `no adapter for channel ${row.channel}`, { retryable: true });
+      if (!adapter) throw new AppError('no_adapter', `no adapter for channel ${row.linkChannel}`, { retryable: true });
       result = await adapter.send({
         messageId: row.m.id,
         conversationId: row.m.conversationId,

@@ -3,7 +3,12 @@
  * the store, the API, the sockets and the browser code.
  */
 
-export const CHANNELS = ['sms', 'email', 'webchat', 'slack', 'voice'] as const;
+/**
+ * Channels. A conversation's channel is what the citizen used; a channel
+ * link's is the adapter serving it, the same except for `twilio`: a Twilio
+ * account link whose conversations are `sms` or `voice`.
+ */
+export const CHANNELS = ['sms', 'email', 'webchat', 'slack', 'voice', 'twilio'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 export const CONVERSATION_STATUSES = ['queued', 'offered', 'active', 'on_hold', 'resolved', 'abandoned'] as const;

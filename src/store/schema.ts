@@ -131,11 +131,17 @@ export const linkLeases = pgTable('link_leases', {
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
+/**
+ * Who a citizen is, per kind of address: one phone number is one contact
+ * whether it texts (SMPP, Twilio SMS) or calls, so texts and calls meet in one
+ * conversation. `channel` holds the kind: 'phone' for sms and voice, else the
+ * channel ('email', 'webchat', 'slack').
+ */
 export const contacts = pgTable(
   'contacts',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    channel: text('channel').$type<Channel>().notNull(),
+    channel: text('channel').$type<ContactKind>().notNull(),
     address: text('address').notNull(),
     name: text('name'),
     language: text('language'),
@@ -144,6 +150,9 @@ export const contacts = pgTable(
   },
   (t) => [uniqueIndex('contacts_channel_address_uq').on(t.channel, t.address)],
 );
+
+/** The kind of address a contact is known by (see `contacts`). */
+export type ContactKind = 'phone' | Exclude<Channel, 'sms' | 'voice' | 'twilio'>;
 
 export interface Location {
   latitude: number;

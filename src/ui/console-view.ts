@@ -19,6 +19,7 @@ const CHANNEL_LABELS: Record<ConversationView['channel'], string> = {
   webchat: 'Web chat',
   slack: 'Slack',
   voice: 'Voice',
+  twilio: 'SMS/voice',
 };
 
 export const channelLabel = (c: ConversationView): string => CHANNEL_LABELS[c.channel];
