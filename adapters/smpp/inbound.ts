@@ -83,7 +83,7 @@ export function createMessageHandler(ctx: InboundContext): (pdu: MessagePdu) => 
       const result = await ctx.deps.receive({
         channel: 'sms',
         channelLinkId: ctx.linkId,
-        from: senderOf(pdu.sourceAddr),
+        from: senderOf(pdu.sourceAddr, pdu.sourceAddrTon),
         channelMessageId: singleMessageKey(ctx.linkId, pdu, classified.dataCoding, classified.payload, receivedAt),
         text: ingestText(text, ctx.deps.maxMessageChars),
         receivedAt: new Date(receivedAt),

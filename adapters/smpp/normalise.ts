@@ -65,7 +65,7 @@ export function classifyMessagePdu(linkId: string, pdu: MessagePdu, receipts = t
     kind: 'part',
     part: {
       linkId,
-      source: senderOf(pdu.sourceAddr),
+      source: senderOf(pdu.sourceAddr, pdu.sourceAddrTon),
       destination: pdu.destinationAddr,
       concatKind: extracted.concat.kind,
       concatRef: extracted.concat.reference,
@@ -97,9 +97,25 @@ export function singleMessageKey(
 /** The contact address of an SMS whose source_addr is empty (withheld): kept, never refused. */
 export const UNKNOWN_SENDER = 'unknown';
 
-/** The sender address ingest gets: the source_addr, or {@link UNKNOWN_SENDER} when empty. */
-export function senderOf(sourceAddr: string): string {
-  return sourceAddr.trim() || UNKNOWN_SENDER;
+/** TON 1: the address is a full international number (country code first). */
+const TON_INTERNATIONAL = 1;
+
+/**
+ * The sender address ingest gets: an international number (TON 1) in E.164
+ * form with its `+`, so it is the same contact as the caller of that number
+ * on a voice or Twilio link; any other address as sent; {@link UNKNOWN_SENDER}
+ * when empty.
+ */
+export function senderOf(sourceAddr: string, ton: number): string {
+  const address = sourceAddr.trim();
+  if (address === '') return UNKNOWN_SENDER;
+  if (ton === TON_INTERNATIONAL && /^\d{6,15}$/.test(address)) return `+${address}`;
+  return address;
+}
+
+/** The destination_addr for a contact address: an E.164 number without its `+` (the TON says international). */
+export function smppDestination(address: string): string {
+  return address.startsWith('+') ? address.slice(1) : address;
 }
 
 /** Shown for an SMS without text: a citizen who could only press send must still be seen. */

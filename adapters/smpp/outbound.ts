@@ -19,6 +19,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import smpp, { type PDU, type PduOptions } from 'smpp';
+import { smppDestination } from './normalise.ts';
 import type { OutboundMessage, SendResult } from '../types.ts';
 import { ChannelSendError } from '../../src/errors.ts';
 import type { Logger } from '../../src/log.ts';
@@ -114,7 +115,7 @@ async function submitPart(ctx: OutboundContext, msg: OutboundMessage, split: Spl
         source_addr: s.sourceAddr,
         dest_addr_ton: s.destAddrTon,
         dest_addr_npi: s.destAddrNpi,
-        destination_addr: msg.to,
+        destination_addr: smppDestination(msg.to),
         esm_class: split.esmClass,
         registered_delivery: ctx.registeredDelivery,
         data_coding: split.dataCoding,

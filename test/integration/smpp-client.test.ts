@@ -227,6 +227,21 @@ describe('SMS over SMPP, client mode', () => {
     expect(joined.join('')).toBe(unicode);
   });
 
+  it('files an international sender (TON 1) under its E.164 number, the contact its calls use, and replies to the bare digits', async () => {
+    const digits = '447700900555';
+    const offered = nextEvent<ConversationView>(agent, 'conversation:offered', (c) => c.contact.display === `+${digits}`, 15_000);
+    await smsc.text(digits, gsm('international'), 0, { source_addr_ton: 1, source_addr_npi: 1 });
+    const conversation = await offered;
+    const [contact] = await gw.store.sql<Array<{ channel: string; address: string }>>`
+      select k.channel, k.address from conversations c join contacts k on k.id = c.contact_id where c.id = ${conversation.id}`;
+    expect(contact).toEqual({ channel: 'phone', address: `+${digits}` });
+    await request(agent, 'conversation:accept', { conversationId: conversation.id });
+    const text = 'Reply to an international number';
+    await request<MessageView>(agent, 'message:send', { conversationId: conversation.id, text, clientId: randomUUID() });
+    const submit = await waitFor('the reply at the SMSC', () => submitsWithText(text)[0]);
+    expect(submit.destinationAddr).toBe(digits);
+  });
+
   it('retries throttled submits and counts them; an UNDELIV receipt marks the reply failed', async () => {
     const from = msisdn(6);
     const offered = offerFor(from);
