@@ -3,10 +3,11 @@
  * registers itself on import; main.ts wires what this returns.
  */
 import { createEmailAdapter } from './email/index.ts';
+import { createSlackAdapter } from './slack/index.ts';
 import { createSmppAdapter } from './smpp/index.ts';
 import type { ChannelAdapter } from './types.ts';
 import { createWebchatAdapter } from './webchat/index.ts';
 
 export function createAdapters(): ChannelAdapter[] {
-  return [createWebchatAdapter(), createSmppAdapter(), createEmailAdapter()];
+  return [createWebchatAdapter(), createSmppAdapter(), createEmailAdapter(), createSlackAdapter()];
 }
