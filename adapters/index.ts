@@ -5,9 +5,10 @@
 import { createEmailAdapter } from './email/index.ts';
 import { createSlackAdapter } from './slack/index.ts';
 import { createSmppAdapter } from './smpp/index.ts';
+import { createTwilioAdapter } from './twilio/index.ts';
 import type { ChannelAdapter } from './types.ts';
 import { createWebchatAdapter } from './webchat/index.ts';
 
 export function createAdapters(): ChannelAdapter[] {
-  return [createWebchatAdapter(), createSmppAdapter(), createEmailAdapter(), createSlackAdapter()];
+  return [createWebchatAdapter(), createSmppAdapter(), createEmailAdapter(), createSlackAdapter(), createTwilioAdapter()];
 }

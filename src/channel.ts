@@ -70,6 +70,10 @@ export interface AdapterDeps {
   updateDelivery(messageId: number, status: DeliveryStatus, error?: string): Promise<void>;
   /** Tells agents in a conversation that the citizen is typing. */
   citizenTyping(conversationId: string, typing: boolean): void;
+  /** Pushes a conversation's current state to the consoles showing it (after an adapter changed it outside ingest). */
+  publishConversation(conversationId: string): Promise<void>;
+  /** Pushes a message an adapter stored outside ingest (a call's log note) to the consoles showing its conversation. */
+  publishMessage(messageId: number): Promise<void>;
   db: Db;
   app: Express;
   citizens: CitizenNamespace;

@@ -135,6 +135,8 @@ export async function startGateway(config: Config, adapterList: ChannelAdapter[]
       receive,
       updateDelivery: (messageId, status, error) => recordDelivery({ db, notifier }, messageId, status, { error }),
       citizenTyping: (conversationId, typing) => notifier.toAgents({ conversationId }, 'typing', { conversationId, who: 'citizen', agentId: null, typing }),
+      publishConversation: async (conversationId) => void (await consoleService.publishConversation(conversationId)),
+      publishMessage: async (messageId) => void (await consoleService.publishMessage(messageId)),
       db,
       app,
       citizens: citizensNs,

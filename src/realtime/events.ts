@@ -32,7 +32,8 @@ export interface ConversationView {
   queueId: string | null;
   agentId: string | null;
   agentName: string | null;
-  contact: { id: string; display: string; name: string | null };
+  /** `phone` is the contact's number when it is a phone contact (SMS, voice): the console's click-to-call. */
+  contact: { id: string; display: string; name: string | null; phone: string | null };
   openedAt: string;
   queuedAt: string;
   offeredAt: string | null;
@@ -41,6 +42,8 @@ export interface ConversationView {
   lastMessageAt: string;
   resolution: Resolution | null;
   confidential: boolean;
+  /** Set while the conversation is a call-back task: a call was abandoned before a call-taker answered. */
+  callbackRequestedAt: string | null;
   version: number;
 }
 

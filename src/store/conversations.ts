@@ -18,12 +18,13 @@ function contactDisplay(channel: string, address: string, name: string | null): 
 
 const conversationColumns = {
   c: conversations,
+  contactKind: contacts.channel,
   contactAddress: contacts.address,
   contactName: contacts.name,
   agentName: agents.displayName,
 };
 
-type ConversationJoin = { c: ConversationRow; contactAddress: string; contactName: string | null; agentName: string | null };
+type ConversationJoin = { c: ConversationRow; contactKind: string; contactAddress: string; contactName: string | null; agentName: string | null };
 
 function toConversationView(row: ConversationJoin): ConversationView {
   const c = row.c;
@@ -35,7 +36,12 @@ function toConversationView(row: ConversationJoin): ConversationView {
     queueId: c.queueId,
     agentId: c.agentId,
     agentName: row.agentName,
-    contact: { id: c.contactId, display: contactDisplay(c.channel, row.contactAddress, row.contactName), name: row.contactName },
+    contact: {
+      id: c.contactId,
+      display: contactDisplay(c.channel, row.contactAddress, row.contactName),
+      name: row.contactName,
+      phone: row.contactKind === 'phone' ? row.contactAddress : null,
+    },
     openedAt: c.openedAt.toISOString(),
     queuedAt: c.queuedAt.toISOString(),
     offeredAt: iso(c.offeredAt),
@@ -44,6 +50,7 @@ function toConversationView(row: ConversationJoin): ConversationView {
     lastMessageAt: c.lastMessageAt.toISOString(),
     resolution: c.resolution,
     confidential: c.confidential,
+    callbackRequestedAt: iso(c.callbackRequestedAt),
     version: c.version,
   };
 }

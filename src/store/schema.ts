@@ -194,6 +194,12 @@ export const conversations = pgTable(
     resolution: text('resolution').$type<Resolution>(),
     confidential: boolean('confidential').notNull().default(false),
     location: jsonb('location').$type<Location>(),
+    /**
+     * Set when a call from the contact was abandoned before a call-taker
+     * answered: the conversation is a call-back task, raised above every
+     * rule-based priority (see `calls`).
+     */
+    callbackRequestedAt: timestamp('callback_requested_at', { withTimezone: true }),
   },
   (t) => [
     // One open conversation per contact: concurrent first messages converge on it.
@@ -417,6 +423,89 @@ export const attachmentBlobs = pgTable('attachment_blobs', {
   createdAt: createdAt(),
 });
 
+/** A Twilio call's status, as Twilio names it. */
+export type CallStatus = 'queued' | 'initiated' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'failed' | 'no-answer' | 'canceled';
+
+/**
+ * Voice calls received on a Twilio link: one row per CallSid, opened with the
+ * call's inbound message, moved by status callbacks (ringing, in progress,
+ * completed with its duration) and the dial or queue result. `outcome` says
+ * whether a call-taker answered; an abandoned call made its conversation a
+ * call-back task (`conversations.callback_requested_at`).
+ */
+export const calls = pgTable(
+  'calls',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    callSid: text('call_sid').notNull(),
+    linkId: uuid('link_id')
+      .notNull()
+      .references(() => channelLinks.id),
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id),
+    /** The inbound message the call opened ("Incoming call from …"). */
+    messageId: bigint('message_id', { mode: 'number' }).references(() => messages.id),
+    fromNumber: text('from_number').notNull(),
+    /** The PSAP number called: texts back to the caller come from it. */
+    toNumber: text('to_number').notNull(),
+    status: text('status').$type<CallStatus>().notNull(),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+    ringingAt: timestamp('ringing_at', { withTimezone: true }),
+    inProgressAt: timestamp('in_progress_at', { withTimezone: true }),
+    /** When a call-taker answered (the dial or queue result said so). */
+    answeredAt: timestamp('answered_at', { withTimezone: true }),
+    endedAt: timestamp('ended_at', { withTimezone: true }),
+    durationSeconds: integer('duration_seconds'),
+    /** 'answered' | 'abandoned' once known. */
+    outcome: text('outcome').$type<'answered' | 'abandoned'>(),
+    outcomeReason: text('outcome_reason'),
+    /** The conversation this call made a call-back task, and its priority before (restored if an answer is reported late). */
+    callbackConversationId: uuid('callback_conversation_id').references(() => conversations.id),
+    priorityBeforeCallback: integer('priority_before_callback'),
+    recordingSid: text('recording_sid'),
+    recordingUrl: text('recording_url'),
+    recordingDurationSeconds: integer('recording_duration_seconds'),
+    transcriptionText: text('transcription_text'),
+    transcriptionStatus: text('transcription_status'),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('calls_call_sid_uq').on(t.callSid),
+    index('calls_conversation_idx').on(t.conversationId),
+    index('calls_callback_conversation_idx').on(t.callbackConversationId).where(sql`callback_conversation_id is not null`),
+  ],
+);
+
+/**
+ * Twilio SMS the gateway received or sent, by Twilio's MessageSid: which PSAP
+ * number a citizen wrote to (replies come from it) and each reply's last
+ * reported status. The message row itself holds what the console shows.
+ */
+export const twilioMessages = pgTable(
+  'twilio_messages',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    linkId: uuid('link_id')
+      .notNull()
+      .references(() => channelLinks.id, { onDelete: 'cascade' }),
+    sid: text('sid').notNull(),
+    messageId: bigint('message_id', { mode: 'number' })
+      .notNull()
+      .references(() => messages.id, { onDelete: 'cascade' }),
+    direction: text('direction').$type<'inbound' | 'outbound'>().notNull(),
+    fromNumber: text('from_number'),
+    toNumber: text('to_number').notNull(),
+    /** Twilio's last reported status (queued, sent, delivered, undelivered, failed, received). */
+    status: text('status').notNull(),
+    errorCode: text('error_code'),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('twilio_messages_sid_uq').on(t.linkId, t.sid), index('twilio_messages_message_idx').on(t.messageId)],
+);
+
 export type AgentRow = typeof agents.$inferSelect;
 export type ConversationRow = typeof conversations.$inferSelect;
 export type MessageRow = typeof messages.$inferSelect;
@@ -425,3 +514,4 @@ export type LinkLeaseRow = typeof linkLeases.$inferSelect;
 export type OutboxRow = typeof outbox.$inferSelect;
 export type SmsPartRow = typeof smsParts.$inferSelect;
 export type SmsSubmissionRow = typeof smsSubmissions.$inferSelect;
+export type CallRow = typeof calls.$inferSelect;

@@ -6,7 +6,7 @@
 import { OPEN_STATUSES, roleAtLeast, type DeliveryStatus } from '../domain/types.ts';
 import type { AgentView, ConversationView, MessageView } from '../realtime/events.ts';
 import type { AttachmentLoader } from './console-attachments.ts';
-import { conversationMeta, messageItem, setDelivery, statusLabel } from './console-view.ts';
+import { conversationMeta, messageItem, setDelivery, statusLabel, telHref } from './console-view.ts';
 import type { TypingIndicator } from './typing-indicator.ts';
 
 export interface PaneElements {
@@ -15,6 +15,8 @@ export interface PaneElements {
   title: HTMLElement;
   meta: HTMLElement;
   accept: HTMLButtonElement;
+  /** Click-to-call the citizen (a tel: link), shown for phone contacts. */
+  call: HTMLAnchorElement;
   resolution: HTMLSelectElement;
   resolve: HTMLButtonElement;
   log: HTMLOListElement;
@@ -48,6 +50,14 @@ export function conversationPane(ui: PaneElements, typing: TypingIndicator, atta
     ui.title.textContent = c.contact.display;
     ui.meta.textContent = conversationMeta(c);
     ui.pane.dataset.status = c.status;
+    const tel = telHref(c);
+    ui.call.hidden = tel === undefined;
+    if (tel) {
+      ui.call.href = tel;
+      ui.call.textContent = `Call ${c.contact.phone ?? ''}`;
+    } else {
+      ui.call.removeAttribute('href');
+    }
     ui.accept.hidden = !(c.status === 'offered' && mine);
     ui.resolve.disabled = ui.resolution.disabled = !OPEN_STATUSES.includes(c.status);
     ui.reply.disabled = ui.send.disabled = !canReply;

@@ -41,11 +41,24 @@ export function waitingText(c: ConversationView, now: number): string {
   return `${statusLabel(c.status)} ${formatDuration(now - since)}`;
 }
 
-/** One row of the conversation list: a button that opens the conversation. */
+/** The tel: URL that calls a conversation's citizen, when they have a number to call (a withheld caller has none). */
+export function telHref(c: ConversationView): string | undefined {
+  const phone = c.contact.phone;
+  return phone && /^\+?[0-9]{3,15}$/.test(phone) ? `tel:${phone}` : undefined;
+}
+
+export const CALLBACK_LABEL = 'Missed call — call back';
+
+/**
+ * One row of the conversation list: a button that opens the conversation. A
+ * call-back task (a call hung up before anyone answered) says so, with a
+ * click-to-call link beside the button.
+ */
 export function conversationRow(c: ConversationView, selected: boolean, now: number): HTMLLIElement {
   const urgent = c.priority >= 90;
+  const callback = c.callbackRequestedAt !== null;
   const button = el('button', {
-    class: `conversation-row status-${c.status}${urgent ? ' urgent' : ''}`,
+    class: `conversation-row status-${c.status}${urgent ? ' urgent' : ''}${callback ? ' callback' : ''}`,
     testid: 'conversation-row',
     attrs: { type: 'button', 'data-conversation-id': c.id, 'data-status': c.status, ...(selected ? { 'aria-current': 'true' } : {}) },
   }, [
@@ -53,18 +66,22 @@ export function conversationRow(c: ConversationView, selected: boolean, now: num
       el('span', { class: 'row-contact', text: c.contact.display, testid: 'row-contact' }),
       el('span', { class: 'row-priority', text: `P${c.priority}`, testid: 'row-priority', attrs: { title: 'priority' } }),
     ]),
+    ...(callback ? [el('span', { class: 'badge badge-callback', text: CALLBACK_LABEL, testid: 'row-callback' })] : []),
     el('span', { class: 'row-bottom' }, [
       el('span', { class: 'badge', text: channelLabel(c), testid: 'row-channel' }),
       el('span', { class: `badge badge-${c.status}`, text: statusLabel(c.status), testid: 'row-status' }),
       el('span', { class: 'row-waiting', text: waitingText(c, now), testid: 'row-waiting' }),
     ]),
   ]);
-  return el('li', {}, [button]);
+  const tel = callback ? telHref(c) : undefined;
+  const call = tel ? [el('a', { class: 'row-call', text: `Call back ${c.contact.phone ?? ''}`, testid: 'row-call', attrs: { href: tel } })] : [];
+  return el('li', {}, [button, ...call]);
 }
 
 /** The line under the conversation title. */
 export function conversationMeta(c: ConversationView): string {
   const parts = [channelLabel(c), statusLabel(c.status), `priority ${c.priority}`, `opened ${formatTime(c.openedAt)}`];
+  if (c.callbackRequestedAt) parts.unshift(CALLBACK_LABEL);
   if (c.resolution) parts.push(`resolution: ${RESOLUTION_LABELS[c.resolution]}`);
   if (c.confidential) parts.push('confidential');
   return parts.join(' · ');
@@ -85,7 +102,8 @@ function authorOf(m: MessageView, contact: string): string {
     case 'outbound':
       return m.authorName ?? 'Call-taker';
     case 'note':
-      return `${m.authorName ?? 'Agent'} (internal note)`;
+      // A note nobody wrote is the gateway's own log (a call's outcome, its recording).
+      return m.authorName ? `${m.authorName} (internal note)` : 'Call log (internal note)';
     case 'system':
       return 'System';
   }

@@ -37,6 +37,7 @@ const ui = {
   reply: byId('reply', HTMLTextAreaElement),
   send: byId('send', HTMLButtonElement),
   accept: byId('accept', HTMLButtonElement),
+  call: byId('call', HTMLAnchorElement),
   resolution: byId('resolution', HTMLSelectElement),
   resolve: byId('resolve', HTMLButtonElement),
 };

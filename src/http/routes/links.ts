@@ -17,7 +17,13 @@ const newLink = z.object({
   secrets: z.record(z.string(), z.unknown()).default({}),
   enabled: z.boolean().default(true),
 });
-const changeLink = newLink.omit({ channel: true }).partial();
+// No defaults here: a field left out of a change keeps its stored value (a secrets-only change must not reset settings or re-enable).
+const changeLink = z.object({
+  name: newLink.shape.name.optional(),
+  settings: z.record(z.string(), z.unknown()).optional(),
+  secrets: z.record(z.string(), z.unknown()).optional(),
+  enabled: z.boolean().optional(),
+});
 
 /**
  * `/api/links`: channel links administrators manage at run time. Settings are
