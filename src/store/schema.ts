@@ -8,10 +8,12 @@ import {
   bigserial,
   boolean,
   customType,
+  doublePrecision,
   index,
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -49,6 +51,13 @@ export const agents = pgTable('agents', {
   /** When the agent was last offered work; the longest idle is offered first. */
   idleSince: timestamp('idle_since', { withTimezone: true }).notNull().defaultNow(),
   disabled: boolean('disabled').notNull().default(false),
+  /** Offers in a row that timed out; at the queue's limit the agent is set away. */
+  missedOffers: integer('missed_offers').notNull().default(0),
+  /** Presence to restore when a do-not-disturb set by the system (a voice call) ends. */
+  presenceBeforeDnd: text('presence_before_dnd').$type<Presence>(),
+  /** Where alerts reach the agent (escalations for supervisors). */
+  email: text('email'),
+  phone: text('phone'),
   version: integer('version').notNull().default(0),
   createdAt: createdAt(),
 });
@@ -76,9 +85,39 @@ export const queues = pgTable('queues', {
   offerTimeoutSeconds: integer('offer_timeout_seconds').notNull().default(30),
   /** Waiting conversations above which new texts are bounced back. */
   maxWaiting: integer('max_waiting').notNull().default(500),
+  /** Minutes after an emergency conversation during which the citizen reaches the same agent first. */
+  callbackWindowMinutes: integer('callback_window_minutes').notNull().default(60),
+  /** Minutes without a message after which an open conversation is closed with `inactivityText`. */
+  inactivityMinutes: integer('inactivity_minutes').notNull().default(30),
+  /** Offers in a row an agent may miss before being set away. */
+  missedOffersBeforeAway: integer('missed_offers_before_away').notNull().default(3),
+  /** When texts are taken: `{ timeZone, days: { mon: [["08:00","20:00"]], ... } }`; null: always. */
+  openingHours: jsonb('opening_hours').$type<OpeningHours>(),
+  /** Sent at once when a text cannot be taken (nobody signed in, closed, queue full). */
+  bounceBackText: text('bounce_back_text')
+    .notNull()
+    .default('There is no text service to 911 available at this time. Please make a voice call to 911.'),
+  /** Sent to the citizen when their conversation escalates. */
+  escalationText: text('escalation_text').notNull().default('We are still connecting you to a call-taker. If you can, call 911.'),
+  /** Sent when an agent accepts: the citizen knows a person has seen the message. */
+  acknowledgementText: text('acknowledgement_text').notNull().default('A 911 call-taker has seen your message and is with you now.'),
+  /** Sent when a conversation is closed for inactivity. */
+  inactivityText: text('inactivity_text')
+    .notNull()
+    .default('This conversation was closed because there were no new messages. If you still need help, write again or call 911.'),
+  /** The e-mail sent to emergency contacts when an agent flags an emergency ({{contact}}, {{agent}}, {{summary}}, {{link}}). */
+  emergencyContactTemplate: text('emergency_contact_template')
+    .notNull()
+    .default('An emergency was flagged by {{agent}} in a conversation with {{contact}}.\n\n{{summary}}\n\n{{link}}'),
   isDefault: boolean('is_default').notNull().default(false),
   createdAt: createdAt(),
 });
+
+/** A queue's opening hours, in its time zone; days without an entry are closed. */
+export interface OpeningHours {
+  timeZone: string;
+  days: Partial<Record<'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun', Array<[string, string]>>>;
+}
 
 export type RuleKind = 'keyword' | 'channel' | 'repeat_contact';
 
@@ -200,6 +239,14 @@ export const conversations = pgTable(
      * rule-based priority (see `calls`).
      */
     callbackRequestedAt: timestamp('callback_requested_at', { withTimezone: true }),
+    /** When the conversation missed its answer target and escalated (null: it has not). */
+    escalatedAt: timestamp('escalated_at', { withTimezone: true }),
+    /** Flagged as an emergency by an agent: the callback window applies, emergency contacts are told. */
+    emergency: boolean('emergency').notNull().default(false),
+    /** The conversation this one follows (a new message after an inactivity close, a callback). */
+    previousConversationId: uuid('previous_conversation_id'),
+    /** The agent a callback-window message goes to first, bypassing capacity and presence. */
+    preferredAgentId: uuid('preferred_agent_id').references(() => agents.id),
   },
   (t) => [
     // One open conversation per contact: concurrent first messages converge on it.
@@ -246,6 +293,8 @@ export const messages = pgTable(
     /** The id the sending client chose, so a retried send is stored once. */
     clientMessageId: text('client_message_id'),
     receivedAt: timestamp('received_at', { withTimezone: true }),
+    /** When the retention policy removed the body and attachments (the row and the audit trail stay). */
+    purgedAt: timestamp('purged_at', { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
@@ -505,6 +554,81 @@ export const twilioMessages = pgTable(
   },
   (t) => [uniqueIndex('twilio_messages_sid_uq').on(t.linkId, t.sid), index('twilio_messages_message_idx').on(t.messageId)],
 );
+
+/**
+ * Agents and supervisors sharing a conversation besides its owner
+ * (`conversations.agent_id`): invited or joined, until they leave.
+ */
+export const conversationParticipants = pgTable(
+  'conversation_participants',
+  {
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    agentId: uuid('agent_id')
+      .notNull()
+      .references(() => agents.id),
+    invitedBy: uuid('invited_by').references(() => agents.id),
+    joinedAt: timestamp('joined_at', { withTimezone: true }).notNull().defaultNow(),
+    leftAt: timestamp('left_at', { withTimezone: true }),
+  },
+  (t) => [primaryKey({ columns: [t.conversationId, t.agentId] }), index('conversation_participants_agent_idx').on(t.agentId)],
+);
+
+/** Every location known for a conversation, newest last; `conversations.location` is the current one. */
+export const locations = pgTable(
+  'locations',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    source: text('source').$type<Location['source']>().notNull(),
+    latitude: doublePrecision('latitude').notNull(),
+    longitude: doublePrecision('longitude').notNull(),
+    uncertaintyMeters: doublePrecision('uncertainty_meters'),
+    /** When the position was taken (the device's or carrier's time). */
+    at: timestamp('at', { withTimezone: true }).notNull(),
+    /** Confirmed by an agent: never replaced automatically. */
+    confirmed: boolean('confirmed').notNull().default(false),
+    agentId: uuid('agent_id').references(() => agents.id),
+    createdAt: createdAt(),
+  },
+  (t) => [index('locations_conversation_idx').on(t.conversationId, t.id)],
+);
+
+/** Pre-set replies and questions in plain language, per language. */
+export const cannedReplies = pgTable('canned_replies', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  language: text('language').notNull().default('en'),
+  title: text('title').notNull(),
+  body: text('body').notNull(),
+  position: integer('position').notNull().default(0),
+  createdAt: createdAt(),
+});
+
+/** Who is e-mailed when an agent flags an emergency: per queue or per agent. */
+export const emergencyContacts = pgTable('emergency_contacts', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  queueId: uuid('queue_id').references(() => queues.id, { onDelete: 'cascade' }),
+  agentId: uuid('agent_id').references(() => agents.id, { onDelete: 'cascade' }),
+  name: text('name').notNull(),
+  email: text('email').notNull(),
+  createdAt: createdAt(),
+});
+
+/** One-time links to `/chat` that join an existing conversation (text-from-911 follow-up). */
+export const chatInvitations = pgTable('chat_invitations', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  conversationId: uuid('conversation_id')
+    .notNull()
+    .references(() => conversations.id, { onDelete: 'cascade' }),
+  tokenHash: text('token_hash').notNull().unique(),
+  createdBy: uuid('created_by').references(() => agents.id),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  usedAt: timestamp('used_at', { withTimezone: true }),
+  createdAt: createdAt(),
+});
 
 export type AgentRow = typeof agents.$inferSelect;
 export type ConversationRow = typeof conversations.$inferSelect;
