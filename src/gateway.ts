@@ -6,6 +6,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { createAdapter } from '@socket.io/redis-streams-adapter';
+import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
 import type { ChannelAdapter, InboundMessage } from './channel.ts';
 import type { Config } from './config.ts';
@@ -49,6 +51,15 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
+/** Socket.IO's Redis streams adapter, on its own connection, named after the queue prefix. */
+function attachSocketAdapter(io: Server, config: Config): Redis {
+  const redis = new Redis(config.redisUrl as string, { maxRetriesPerRequest: null });
+  const name = `${config.queuePrefix}:socket.io`;
+  // A short XREAD block lets a stopping process let go of Redis quickly.
+  io.adapter(createAdapter(redis, { streamName: name, channelPrefix: name, blockTimeInMs: 1000 }));
+  return redis;
+}
+
 async function openBackends(config: Config, log: Logger) {
   const embedded: EmbeddedDatabase[] = [];
   if (config.mode === 'services') {
@@ -87,6 +98,9 @@ export async function startGateway(config: Config, adapterList: ChannelAdapter[]
 
   const server = http.createServer();
   const io = new Server(server, { serveClient: false, maxHttpBufferSize: 1e6, pingInterval: 10000, pingTimeout: 10000 });
+  // With several processes, the one that routes a message or sends a reply is often not the one
+  // holding the agent's or the citizen's socket: every push goes through Redis to all of them.
+  const socketRedis = config.mode === 'services' ? attachSocketAdapter(io, config) : undefined;
   const agentsNs = io.of('/agent') as unknown as AgentNamespace;
   const citizensNs = io.of('/citizen') as unknown as CitizenNamespace;
   const notifier = createNotifier(agentsNs, citizensNs);
@@ -193,6 +207,7 @@ export async function startGateway(config: Config, adapterList: ChannelAdapter[]
           io.close(() => resolve());
           server.closeAllConnections();
         });
+        socketRedis?.disconnect();
         await Promise.allSettled(workers.map((w) => w.close()));
         await enqueue.close();
         await queues.close();
