@@ -74,6 +74,18 @@ export interface AdapterDeps {
   publishConversation(conversationId: string): Promise<void>;
   /** Pushes a message an adapter stored outside ingest (a call's log note) to the consoles showing its conversation. */
   publishMessage(messageId: number): Promise<void>;
+  /**
+   * Records a position the citizen's device or the carrier gave for a
+   * conversation: kept in its history, current unless an agent confirmed one.
+   */
+  recordLocation(input: {
+    conversationId: string;
+    source: 'browser' | 'carrier' | 'provider';
+    latitude: number;
+    longitude: number;
+    uncertaintyMeters?: number | null;
+    at: Date;
+  }): Promise<void>;
   db: Db;
   app: Express;
   citizens: CitizenNamespace;

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from './errors.ts';
+import { parseChannelWeights, type ChannelWeights } from './routing/weights.ts';
 
 export const PROCESS_ROLES = ['all', 'api', 'worker'] as const;
 export type ProcessRole = (typeof PROCESS_ROLES)[number];
@@ -52,6 +53,29 @@ const envSchema = z
     HTTP_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'like 256kb or 2mb').default('1mb'),
     ADMIN_USERNAME: z.string().min(1).default('admin'),
     ADMIN_PASSWORD: z.string().min(12, 'at least 12 characters').optional(),
+    /** SMTP server for alert e-mails to supervisors (escalations): smtp://[user:pass@]host:port or smtps://...; unset: no e-mails. */
+    ALERT_SMTP_URL: url(['smtp', 'smtps']).optional(),
+    /** The From address of alert e-mails. */
+    ALERT_FROM: z.string().min(3).default('Lifeline alerts <lifeline@localhost>'),
+    /** Load units per channel, e.g. `voice=3,sms=1` (unnamed channels: voice 3, text 1). */
+    CHANNEL_WEIGHTS: z
+      .string()
+      .optional()
+      .superRefine((v, ctx) => {
+        try {
+          parseChannelWeights(v);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        }
+      }),
+    /** Days after a conversation closed before its content (bodies, attachments, locations) is purged. */
+    RETENTION_DAYS: intFrom(1, 36500).default(365),
+    /** The same for confidential conversations. */
+    CONFIDENTIAL_RETENTION_DAYS: intFrom(1, 36500).default(30),
+    /** How often the worker role looks for content past its retention. */
+    RETENTION_SWEEP_INTERVAL_MS: intFrom(100, 86400000).default(3600000),
+    /** How long a text-from-911 chat invitation link stays valid. */
+    CHAT_INVITATION_HOURS: intFrom(1, 24 * 30).default(24),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.DATABASE_URL) !== Boolean(env.REDIS_URL)) {
@@ -90,6 +114,13 @@ export interface Config {
   readonly httpBodyLimit: string;
   readonly adminUsername: string;
   readonly adminPassword?: string;
+  readonly alertSmtpUrl?: string;
+  readonly alertFrom: string;
+  readonly channelWeights: ChannelWeights;
+  readonly retentionDays: number;
+  readonly confidentialRetentionDays: number;
+  readonly retentionSweepIntervalMs: number;
+  readonly chatInvitationHours: number;
 }
 
 /** Raised at start-up when the environment is invalid; names every bad variable. */
@@ -152,5 +183,12 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
     httpBodyLimit: e.HTTP_BODY_LIMIT,
     adminUsername: e.ADMIN_USERNAME,
     adminPassword: e.ADMIN_PASSWORD,
+    alertSmtpUrl: e.ALERT_SMTP_URL,
+    alertFrom: e.ALERT_FROM,
+    channelWeights: parseChannelWeights(e.CHANNEL_WEIGHTS),
+    retentionDays: e.RETENTION_DAYS,
+    confidentialRetentionDays: e.CONFIDENTIAL_RETENTION_DAYS,
+    retentionSweepIntervalMs: e.RETENTION_SWEEP_INTERVAL_MS,
+    chatInvitationHours: e.CHAT_INVITATION_HOURS,
   } satisfies Config);
 }

@@ -41,8 +41,9 @@ export class AuthenticationError extends AppError {
 }
 
 export class ForbiddenError extends AppError {
-  constructor(message = 'not allowed for this role') {
-    super('forbidden', message, { status: 403 });
+  /** `field` names the request field the refusal is about, when there is one. */
+  constructor(message = 'not allowed for this role', field?: string) {
+    super('forbidden', message, { status: 403, field });
   }
 }
 

@@ -25,7 +25,7 @@ import { linkQueueName, QUEUE_NAMES } from './queue/catalog.ts';
 import { createEnqueuer } from './queue/enqueue.ts';
 import { attachAgentNamespace } from './realtime/agent-namespace.ts';
 import type { AgentNamespace, CitizenNamespace } from './realtime/events.ts';
-import { createNotifier } from './realtime/notifier.ts';
+import { createNotifier, type Notifier } from './realtime/notifier.ts';
 import { longestIdlePolicy } from './routing/policy.ts';
 import { migrateStore, openStore, type Store } from './store/db.ts';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './store/embedded.ts';
@@ -33,8 +33,14 @@ import { createRuleCache } from './store/rules.ts';
 import { ensureDefaults } from './store/setup.ts';
 import { recordEvent } from './store/conversations.ts';
 import { mountPages } from './ui/pages.ts';
+import { LocationService } from './console/locations.ts';
+import { OutreachService } from './console/outreach.ts';
+import { startRetentionSweeper, type RetentionSweeper } from '../workers/retention.ts';
 import { createOutboundProcessor, recordDelivery } from '../workers/outbound.ts';
 import { createRoutingProcessor } from '../workers/routing.ts';
+import { createTimerProcessor } from '../workers/timers.ts';
+import { createAlertMailer } from './outbound/alert-mail.ts';
+import { createConsoleProbe } from './realtime/console-probe.ts';
 
 export interface Gateway {
   readonly config: Config;
@@ -42,6 +48,8 @@ export interface Gateway {
   readonly port: number;
   readonly store: Store;
   readonly queues: QueueBackend;
+  /** Pushes to consoles and citizen pages (tests emit through it as the workers do). */
+  readonly notifier: Notifier;
   readonly sweeper?: Sweeper;
   /** Runs this process's share of the administrator-managed links (absent in the api role). */
   readonly links?: LinkSupervisor;
@@ -105,6 +113,17 @@ export async function startGateway(config: Config, adapterList: ChannelAdapter[]
   const citizensNs = io.of('/citizen') as unknown as CitizenNamespace;
   const notifier = createNotifier(agentsNs, citizensNs);
   const consoleService = new ConsoleService({ db, enqueue, notifier, adapters, log });
+  const locationService = new LocationService({ db, notifier, console: consoleService });
+  // The listening URL is known only after listen(); invitation links are made later than that.
+  let publicUrl = config.publicUrl ?? '';
+  const outreach = new OutreachService({
+    db,
+    enqueue,
+    console: consoleService,
+    log,
+    publicUrl: () => publicUrl,
+    invitationHours: config.chatInvitationHours,
+  });
 
   const receive = async (message: InboundMessage) => {
     metrics.received.inc({ channel: message.channel });
@@ -118,6 +137,8 @@ export async function startGateway(config: Config, adapterList: ChannelAdapter[]
     db,
     auth,
     console: consoleService,
+    locations: locationService,
+    outreach,
     queues,
     enqueue,
     rules,
@@ -132,16 +153,48 @@ export async function startGateway(config: Config, adapterList: ChannelAdapter[]
   attachAgentNamespace(agentsNs, { auth, console: consoleService, log, maxMessageChars: config.maxMessageChars, disconnectGraceMs: config.agentDisconnectGraceMs });
   server.on('request', app);
 
+  const consoleProbe = createConsoleProbe(agentsNs);
+  const alertMailer = config.role !== 'api' ? createAlertMailer({ smtpUrl: config.alertSmtpUrl, from: config.alertFrom }) : undefined;
+  if (config.role !== 'api' && !alertMailer) log.info('no ALERT_SMTP_URL: escalation e-mails to supervisors are off');
+  // Links in alert e-mails: the listening URL is known only after listen().
+  let timerBaseUrl = config.publicUrl ?? '';
   const workers: JobWorker[] = [];
   let sweeper: Sweeper | undefined;
+  let retention: RetentionSweeper | undefined;
   const workerOptions = { concurrency: config.workerConcurrency, lockMs: config.jobLockMs, log };
   const deliver = createOutboundProcessor({ db, enqueue, adapters, notifier, log });
   if (config.role !== 'api') {
     workers.push(
-      queues.worker(QUEUE_NAMES.routing, createRoutingProcessor({ db, sql: store.sql, rules, policy: longestIdlePolicy, console: consoleService, notifier, log }), workerOptions),
+      queues.worker(
+        QUEUE_NAMES.routing,
+        createRoutingProcessor({
+          db,
+          sql: store.sql,
+          rules,
+          policy: longestIdlePolicy,
+          console: consoleService,
+          notifier,
+          log,
+          enqueue,
+          weights: config.channelWeights,
+          reachable: consoleProbe,
+        }),
+        workerOptions,
+      ),
       queues.worker(QUEUE_NAMES.outbound, deliver, workerOptions),
+      queues.worker(
+        QUEUE_NAMES.timers,
+        createTimerProcessor({ db, enqueue, console: consoleService, notifier, mailer: alertMailer, consoleUrl: () => timerBaseUrl, log }),
+        workerOptions,
+      ),
     );
     sweeper = startSweeper({ db, enqueue, log, intervalMs: config.outboxSweepIntervalMs, staleMs: config.outboxStaleMs });
+    retention = startRetentionSweeper({
+      db,
+      log,
+      intervalMs: config.retentionSweepIntervalMs,
+      policy: { retentionDays: config.retentionDays, confidentialRetentionDays: config.confidentialRetentionDays },
+    });
   }
 
   for (const adapter of adapterList) {
@@ -151,6 +204,7 @@ export async function startGateway(config: Config, adapterList: ChannelAdapter[]
       citizenTyping: (conversationId, typing) => notifier.toAgents({ conversationId }, 'typing', { conversationId, who: 'citizen', agentId: null, typing }),
       publishConversation: async (conversationId) => void (await consoleService.publishConversation(conversationId)),
       publishMessage: async (messageId) => void (await consoleService.publishMessage(messageId)),
+      recordLocation: async (input) => void (await locationService.recordAutomatic(input)),
       db,
       app,
       citizens: citizensNs,
@@ -182,6 +236,8 @@ export async function startGateway(config: Config, adapterList: ChannelAdapter[]
   const port = (server.address() as AddressInfo).port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const url = config.publicUrl ?? `http://${host}:${port}`;
+  timerBaseUrl = url;
+  publicUrl = url;
   log.info({ url, mode: config.mode }, 'gateway listening');
 
   let stopping: Promise<void> | undefined;
@@ -191,6 +247,7 @@ export async function startGateway(config: Config, adapterList: ChannelAdapter[]
     port,
     store,
     queues,
+    notifier,
     sweeper,
     get links() {
       return links;
@@ -200,6 +257,7 @@ export async function startGateway(config: Config, adapterList: ChannelAdapter[]
     stop() {
       stopping ??= (async () => {
         await sweeper?.stop();
+        await retention?.stop();
         await links?.stop();
         for (const adapter of adapterList) await adapter.stop().catch((err: unknown) => log.warn({ err }, 'adapter stop failed'));
         io.disconnectSockets(true);
@@ -209,6 +267,7 @@ export async function startGateway(config: Config, adapterList: ChannelAdapter[]
         });
         socketRedis?.disconnect();
         await Promise.allSettled(workers.map((w) => w.close()));
+        alertMailer?.close();
         await enqueue.close();
         await queues.close();
         await store.close();

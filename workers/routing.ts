@@ -10,12 +10,28 @@ import type { ConsoleService } from '../src/console/service.ts';
 import type { Logger } from '../src/log.ts';
 import { scorePriority } from '../src/routing/priority.ts';
 import type { AssignmentPolicy } from '../src/routing/policy.ts';
-import { dispatchOnce, OptimisticConflict, reopenConversation } from '../src/store/assignments.ts';
-import { getConversationView, recordEvent } from '../src/store/conversations.ts';
+import { dispatchOnce, OptimisticConflict, reopenConversation, type ConsoleProbe } from '../src/store/assignments.ts';
+import { getConversation, getConversationView, recordEvent } from '../src/store/conversations.ts';
+import { callbackPriority } from '../src/store/calls.ts';
+import { enqueueAfterCommit, type Enqueuer } from '../src/queue/enqueue.ts';
+import { scheduleEscalation, scheduleInactivity, scheduleOfferTimeout } from '../src/queue/schedule.ts';
+import { sendSystemText } from '../src/outbound/system-text.ts';
+import { isOpen } from '../src/routing/opening-hours.ts';
+import { weightFor, type ChannelWeights } from '../src/routing/weights.ts';
+import { getQueueSettings, minutesToMs } from '../src/store/queue-settings.ts';
+import {
+  closedForInactivity,
+  countWaitingIn,
+  ESCALATION_PRIORITY_BOOST,
+  findPreviousConversation,
+  lastOfferEventId,
+  linkToPrevious,
+  signedInAgentIds,
+} from '../src/store/timer-writes.ts';
 import type postgres from 'postgres';
 import type { Db } from '../src/store/db.ts';
 import type { RuleCache } from '../src/store/rules.ts';
-import { conversations } from '../src/store/schema.ts';
+import { conversations, type ConversationRow } from '../src/store/schema.ts';
 import { acknowledgeRoute, loadRouteSnapshot, type RouteSnapshot } from '../src/store/route-snapshot.ts';
 import type { Notifier } from '../src/realtime/notifier.ts';
 
@@ -27,12 +43,17 @@ export interface RoutingDeps {
   console: ConsoleService;
   notifier: Notifier;
   log: Logger;
+  enqueue: Enqueuer;
+  /** Load units per channel (conversations.weight). */
+  weights: ChannelWeights;
+  /** Which agents have a console connected: "signed in" for bounce-backs and the callback window. */
+  reachable: ConsoleProbe;
 }
 
 const MAX_DISPATCH_RETRIES = 8;
 
 /** Raises a queued conversation's priority from the rules and sets its queue. */
-async function score(deps: RoutingDeps, conversation: RouteSnapshot['conversation'], text: string, log: Logger): Promise<void> {
+async function score(deps: RoutingDeps, conversation: RouteSnapshot['conversation'] & { weight: number }, text: string, log: Logger): Promise<void> {
   const conversationId = conversation.id;
   const [previous] = await deps.db
     .select({ openedAt: conversations.openedAt })
@@ -47,12 +68,15 @@ async function score(deps: RoutingDeps, conversation: RouteSnapshot['conversatio
     secondsSincePreviousConversation: previous ? (conversation.openedAt.getTime() - previous.openedAt.getTime()) / 1000 : null,
   });
   const queueId = conversation.queueId ?? result.queueId ?? defaultQueueId;
-  if (result.priority <= conversation.priority && queueId === conversation.queueId) return;
+  const weight = weightFor(deps.weights, conversation.channel);
+  if (result.priority <= conversation.priority && queueId === conversation.queueId && weight === conversation.weight) return;
   await deps.db
     .update(conversations)
     .set({
       priority: sql`greatest(${conversations.priority}, ${result.priority})`,
       queueId,
+      // The weight is what an offer takes from the agent's capacity: only changed while nobody holds it.
+      weight: sql`case when ${conversations.status} = 'queued' then ${weight} else ${conversations.weight} end`,
       version: sql`${conversations.version} + 1`,
     })
     .where(eq(conversations.id, conversationId));
@@ -74,7 +98,7 @@ async function score(deps: RoutingDeps, conversation: RouteSnapshot['conversatio
 async function dispatchPass(deps: RoutingDeps, reason: string, log: Logger): Promise<number> {
   for (let attempt = 0; attempt < MAX_DISPATCH_RETRIES; attempt++) {
     try {
-      const plan = await dispatchOnce(deps.db, deps.policy);
+      const plan = await dispatchOnce(deps.db, deps.policy, 200, { reachable: deps.reachable });
       for (const a of plan) {
         log.info({ decision: 'offer', trigger: reason, ...a }, 'conversation offered');
         const view = await getConversationView(deps.db, a.conversationId);
@@ -82,6 +106,11 @@ async function dispatchPass(deps: RoutingDeps, reason: string, log: Logger): Pro
           deps.notifier.toAgents({ agentIds: [a.agentId] }, 'conversation:offered', view);
           deps.notifier.toAgents({ supervisors: true, conversationId: a.conversationId }, 'conversation:updated', view);
         }
+        const err = await enqueueAfterCommit(
+          scheduleOfferTimeout(deps, { conversationId: a.conversationId, agentId: a.agentId, version: a.offeredVersion, queueId: view?.queueId ?? null }),
+        );
+        // The offer stands without its timer; the answer-target escalation still offers it to everyone.
+        if (err) log.error({ err, conversationId: a.conversationId }, 'setting the offer timeout failed');
       }
       return plan.length;
     } catch (err) {
@@ -120,6 +149,78 @@ export function createDispatcher(deps: RoutingDeps) {
   };
 }
 
+/**
+ * A fresh conversation after the contact's previous one: linked to it when
+ * that one was closed for inactivity, or, within the callback window after
+ * an emergency, also sent to the agent who handled it first, at the top of
+ * the queue.
+ */
+async function linkPrevious(deps: RoutingDeps, c: ConversationRow, log: Logger): Promise<void> {
+  const previous = await findPreviousConversation(deps.db, c);
+  if (!previous) return;
+  const queue = previous.emergency ? await getQueueSettings(deps.db, previous.queueId) : undefined;
+  const inWindow =
+    queue !== undefined && previous.resolvedAt !== null && previous.resolvedAt.getTime() + minutesToMs(queue.callbackWindowMinutes) > Date.now();
+  if (inWindow) {
+    const priority = (await callbackPriority(deps.db)) + ESCALATION_PRIORITY_BOOST;
+    const linked = await linkToPrevious(deps.db, {
+      conversationId: c.id,
+      previousConversationId: previous.id,
+      reason: 'callback_window',
+      preferredAgentId: previous.agentId,
+      priority,
+    });
+    if (linked) log.info({ decision: 'callback-window', previousConversationId: previous.id, preferredAgentId: previous.agentId, priority }, 'callback window: previous agent first');
+    return;
+  }
+  if (await closedForInactivity(deps.db, previous.id)) {
+    await linkToPrevious(deps.db, { conversationId: c.id, previousConversationId: previous.id, reason: 'inactivity', preferredAgentId: null });
+    log.info({ decision: 'link', previousConversationId: previous.id }, 'new conversation after an inactivity close');
+  }
+}
+
+export type BounceCause = 'closed' | 'no_agent' | 'queue_full';
+
+/**
+ * Tells the sender at once, on their channel, when a text cannot be taken:
+ * outside opening hours, nobody signed in (not offline, a console
+ * connected), or too many waiting. The conversation stays queued. Once per
+ * cause until an agent is offered it; never on voice.
+ */
+async function bounceBack(deps: RoutingDeps, c: ConversationRow, log: Logger): Promise<void> {
+  if (c.channel === 'voice' || !c.queueId) return;
+  const queue = await getQueueSettings(deps.db, c.queueId);
+  let cause: BounceCause | undefined;
+  if (!isOpen(queue.openingHours, new Date())) cause = 'closed';
+  else {
+    const signedIn = await signedInAgentIds(deps.db, c.queueId);
+    const connected = signedIn.length > 0 ? await deps.reachable(signedIn) : new Set<string>();
+    if (connected.size === 0) cause = 'no_agent';
+    else if ((await countWaitingIn(deps.db, c.queueId)) > queue.maxWaiting) cause = 'queue_full';
+  }
+  if (!cause) return;
+  const since = await lastOfferEventId(deps.db, c.id);
+  const messageId = await sendSystemText(deps, { ...c, conversationId: c.id }, queue.bounceBackText, `bounce-${cause}-${since}`);
+  if (messageId === undefined) return;
+  await recordEvent(deps.db, { conversationId: c.id, type: 'bounce_back.sent', actorType: 'system', data: { cause, messageId } });
+  await deps.console.publishMessage(messageId, c.agentId);
+  log.info({ decision: 'bounce-back', cause, messageId }, 'text bounced back: it cannot be taken now');
+}
+
+/** The answer-target escalation of a waiting conversation and the inactivity check of an open one. */
+async function setConversationTimers(deps: RoutingDeps, c: ConversationRow, log: Logger): Promise<void> {
+  const set: Array<Promise<void>> = [];
+  if (c.status === 'queued' || c.status === 'offered') {
+    if (!c.escalatedAt || c.escalatedAt < c.queuedAt) set.push(scheduleEscalation(deps, { conversationId: c.id, queuedAt: c.queuedAt, queueId: c.queueId }));
+  }
+  if (c.status !== 'resolved' && c.status !== 'abandoned') {
+    set.push(scheduleInactivity(deps, { conversationId: c.id, lastMessageAt: c.lastMessageAt, queueId: c.queueId }));
+  }
+  for (const err of await Promise.all(set.map((p) => enqueueAfterCommit(p)))) {
+    if (err) log.error({ err }, 'setting a conversation timer failed');
+  }
+}
+
 /** Processes one routing-queue job (route or dispatch). */
 export function createRoutingProcessor(deps: RoutingDeps) {
   const dispatch = createDispatcher(deps);
@@ -143,11 +244,20 @@ export function createRoutingProcessor(deps: RoutingDeps) {
       else await deps.console.publishConversation(conversation.id);
     }
     const message = snapshot.message;
-    if (conversation.status === 'queued') await score(deps, conversation, message?.body ?? '', jobLog);
+    if (conversation.status === 'queued') {
+      const row = await getConversation(deps.db, conversation.id);
+      if (row && !row.previousConversationId) await linkPrevious(deps, row, jobLog);
+      await score(deps, { ...conversation, weight: row?.weight ?? 1 }, message?.body ?? '', jobLog);
+    }
     if (message) {
       deps.notifier.toAgents({ agentIds: [conversation.agentId], conversationId: conversation.id, supervisors: true }, 'message:new', message);
     }
     if (conversation.status === 'queued') await dispatch('new message', jobLog);
+    const current = await getConversation(deps.db, conversation.id);
+    if (current) {
+      if (current.status === 'queued' && message?.direction === 'inbound') await bounceBack(deps, current, jobLog);
+      await setConversationTimers(deps, current, jobLog);
+    }
     await acknowledgeRoute(deps.sql, data.outboxId);
   };
 }

@@ -7,13 +7,13 @@
  * read as a GSM 03.38 data coding scheme (some SMSCs pass the DCS through,
  * e.g. 0x10/0x18 for class-0 "flash" GSM-7/UCS-2), by coding group.
  */
+import type { SmsEncodingName } from '../../src/domain/sms.ts';
 import { decodeGsm7, encodeGsm7, gsm7Length, isGsm7 } from './gsm7.ts';
 
 /** The alphabets Lifeline sends in: GSM-7 (`data_coding` 0) or UCS-2 (8). */
 export type SmsDataCoding = 0 | 8;
 
-/** Human names of the two outbound alphabets, as the console shows them. */
-export type SmsEncodingName = 'GSM-7' | 'UCS-2';
+export type { SmsEncodingName };
 
 /**
  * What `data_coding` 0 ("SMSC default alphabet") means on a link. GSM

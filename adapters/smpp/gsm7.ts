@@ -11,63 +11,18 @@
  * worse than one sent as UCS-2.
  */
 import { ValidationError } from '../../src/errors.ts';
+import {
+  GSM7_BASIC_ENCODE as BASIC_ENCODE,
+  GSM7_BASIC_TABLE as BASIC_TABLE,
+  GSM7_ESCAPE,
+  GSM7_EXTENSION_ENCODE as EXTENSION_ENCODE,
+  GSM7_EXTENSION_TABLE as EXTENSION_TABLE,
+} from '../../src/domain/sms.ts';
 
-/** The escape septet that selects the extension table for the next septet. */
-export const GSM7_ESCAPE = 0x1b;
-
-/** Basic table, indexed by septet. 0x1B is the escape and decodes specially. */
-const BASIC_TABLE =
-  '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\u001bÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?' +
-  '¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
-
-/** Extension table (after 0x1B): septet → character. */
-const EXTENSION_TABLE: ReadonlyMap<number, string> = new Map([
-  [0x0a, '\f'],
-  [0x14, '^'],
-  [0x28, '{'],
-  [0x29, '}'],
-  [0x2f, '\\'],
-  [0x3c, '['],
-  [0x3d, '~'],
-  [0x3e, ']'],
-  [0x40, '|'],
-  [0x65, '€'],
-]);
-
-const BASIC_ENCODE: ReadonlyMap<string, number> = new Map(
-  [...BASIC_TABLE].flatMap((char, septet) => (septet === GSM7_ESCAPE ? [] : [[char, septet] as const])),
-);
-const EXTENSION_ENCODE: ReadonlyMap<string, number> = new Map(
-  [...EXTENSION_TABLE].map(([septet, char]) => [char, septet] as const),
-);
+// The alphabet and septet counting live in src/domain/sms.ts (shared with the console's reply box).
+export { GSM7_ESCAPE, gsm7CharSeptets, gsm7Length, isGsm7 } from '../../src/domain/sms.ts';
 
 const REPLACEMENT = '\ufffd';
-
-/** Septets one character needs: 1 (basic), 2 (escape + extension) or 0 (not representable). */
-export function gsm7CharSeptets(char: string): 0 | 1 | 2 {
-  if (BASIC_ENCODE.has(char)) return 1;
-  if (EXTENSION_ENCODE.has(char)) return 2;
-  return 0;
-}
-
-/** True when every character of `text` is in the default alphabet or its extension table. */
-export function isGsm7(text: string): boolean {
-  for (const char of text) {
-    if (gsm7CharSeptets(char) === 0) return false;
-  }
-  return true;
-}
-
-/**
- * Length of `text` in septets: extension characters count 2. A character
- * outside the alphabet counts 1 (check {@link isGsm7} first; such text goes
- * out as UCS-2).
- */
-export function gsm7Length(text: string): number {
-  let septets = 0;
-  for (const char of text) septets += gsm7CharSeptets(char) || 1;
-  return septets;
-}
 
 /**
  * Encodes `text` as unpacked septets (one per byte), extension characters as

@@ -7,86 +7,12 @@
  * so a part may hold one unit less than the maximum.
  */
 import { ValidationError } from '../../src/errors.ts';
+import { chunkSms, MAX_SMS_PARTS } from '../../src/domain/sms.ts';
 import { chooseEncoding, encodeText, type SmsDataCoding, type SmsEncodingName } from './encoding.ts';
-import { gsm7CharSeptets } from './gsm7.ts';
 import { ESM_CLASS_UDHI, buildConcatUdh } from './udh.ts';
 
-/** The most parts a concatenation UDH can number. */
-export const MAX_SMS_PARTS = 255;
-
-interface Limits {
-  single: number;
-  perPart: number;
-}
-
-const LIMITS: Record<SmsEncodingName, Limits> = {
-  'GSM-7': { single: 160, perPart: 153 },
-  'UCS-2': { single: 70, perPart: 67 },
-};
-
-/** Units one character takes: septets (1 or 2) in GSM-7, UTF-16 code units (1 or 2) in UCS-2. */
-function unitsOf(char: string, encoding: SmsEncodingName): number {
-  return encoding === 'GSM-7' ? gsm7CharSeptets(char) || 1 : char.length;
-}
-
-interface Chunks {
-  texts: string[];
-  /** Units used in the last part. */
-  lastUsed: number;
-  limit: number;
-  length: number;
-}
-
-function chunkText(text: string, encoding: SmsEncodingName): Chunks {
-  const limits = LIMITS[encoding];
-  let length = 0;
-  for (const char of text) length += unitsOf(char, encoding);
-  if (length <= limits.single) return { texts: [text], lastUsed: length, limit: limits.single, length };
-  const texts: string[] = [];
-  let current = '';
-  let used = 0;
-  for (const char of text) {
-    const units = unitsOf(char, encoding);
-    if (used + units > limits.perPart) {
-      texts.push(current);
-      current = '';
-      used = 0;
-    }
-    current += char;
-    used += units;
-  }
-  texts.push(current);
-  return { texts, lastUsed: used, limit: limits.perPart, length };
-}
-
-/** What the console's SMS-aware reply box shows about a draft. */
-export interface SmsDescription {
-  encoding: SmsEncodingName;
-  /** Number of SMS parts the text would be sent as (1 for an empty text). */
-  parts: number;
-  /** Units per part at this size: 160/153 (GSM-7) or 70/67 (UCS-2). */
-  charsPerPart: number;
-  /** Length in septets (GSM-7, extension characters count 2) or UTF-16 code units (UCS-2). */
-  length: number;
-  /** Units left in the last part before another part is needed. */
-  remainingInPart: number;
-  /** True when the text needs more than {@link MAX_SMS_PARTS} parts and cannot be sent. */
-  tooLong: boolean;
-}
-
-/** Describes how `text` would be sent, without encoding it; agrees with {@link splitSms}. */
-export function describeSms(text: string): SmsDescription {
-  const { encoding } = chooseEncoding(text);
-  const chunks = chunkText(text, encoding);
-  return {
-    encoding,
-    parts: chunks.texts.length,
-    charsPerPart: chunks.limit,
-    length: chunks.length,
-    remainingInPart: chunks.limit - chunks.lastUsed,
-    tooLong: chunks.texts.length > MAX_SMS_PARTS,
-  };
-}
+// Counting and cutting are pure and shared with the console (src/domain/sms.ts); this module encodes.
+export { describeSms, MAX_SMS_PARTS, type SmsDescription } from '../../src/domain/sms.ts';
 
 /** An outbound text ready for `submit_sm`/`deliver_sm` PDUs, one per part. */
 export interface SplitSms {
@@ -116,7 +42,7 @@ export function splitSms(text: string, options: SplitOptions): SplitSms {
   }
   const dataCoding = options.dataCoding ?? chooseEncoding(text).dataCoding;
   const encoding: SmsEncodingName = dataCoding === 0 ? 'GSM-7' : 'UCS-2';
-  const { texts } = chunkText(text, encoding);
+  const { texts } = chunkSms(text, encoding);
   if (texts.length > MAX_SMS_PARTS) {
     throw new ValidationError(`message needs ${texts.length} SMS parts; at most ${MAX_SMS_PARTS} can be sent`, 'text');
   }

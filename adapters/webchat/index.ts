@@ -8,13 +8,14 @@ import { z } from 'zod';
 import type { AdapterDeps, ChannelAdapter, OutboundMessage, SendResult } from '../types.ts';
 import { hashToken, randomSecret } from '../../src/auth/passwords.ts';
 import { OPEN_STATUSES } from '../../src/domain/types.ts';
-import { AppError, ChannelSendError, ValidationError } from '../../src/errors.ts';
+import { AppError, ChannelSendError, ConflictError, ValidationError } from '../../src/errors.ts';
 import { answer } from '../../src/realtime/ack.ts';
 import { rooms, type CitizenNamespace } from '../../src/realtime/events.ts';
 import { listCitizenMessages } from '../../src/store/conversations.ts';
 import { channelLinks, contacts, conversations, messages } from '../../src/store/schema.ts';
 import { parse } from '../../src/http/validate.ts';
 import { createRateLimiter } from './rate-limit.ts';
+import { invitedRoom, invitedSessions } from './invited.ts';
 
 const startInput = z.object({ name: z.string().trim().max(80).optional() });
 const readInput = z.object({ id: z.number().int().positive() });
@@ -52,6 +53,8 @@ export function createWebchatAdapter(): ChannelAdapter {
         return c?.id;
       };
 
+      const invited = invitedSessions(deps, linkId);
+
       deps.citizens.use((socket, next) => {
         const token = (socket.handshake.auth as { token?: unknown }).token;
         if (typeof token === 'string' && token.length >= 20 && token.length <= 200) socket.data.address = hashToken(token);
@@ -63,6 +66,13 @@ export function createWebchatAdapter(): ChannelAdapter {
         let conversationId: string | undefined;
         const onError = (err: unknown) => log.error({ err }, 'citizen socket handler failed');
         if (socket.data.address) void socket.join(rooms.citizen(socket.data.address));
+        // An invited session (text-from-911 follow-up) also hears the invited conversation.
+        const joinInvited = async (address: string) => {
+          const conversation = await invited.invitedConversation(address);
+          if (conversation) await socket.join(invitedRoom(conversation.id));
+          return conversation;
+        };
+        if (socket.data.address) joinInvited(socket.data.address).catch(onError);
         const session = () => {
           if (!socket.data.address) throw new ValidationError('start a session first', 'session');
           return socket.data.address;
@@ -82,11 +92,46 @@ export function createWebchatAdapter(): ChannelAdapter {
           }, onError, SAVE_FAILED),
         );
 
+        socket.on('invite:redeem', (input: unknown, ack: unknown) =>
+          answer(ack, async () => {
+            if (socket.data.address) throw new ValidationError('a session is already open on this connection', 'session');
+            if (!limiter.take()) throw new AppError('rate_limited', 'too many attempts; wait a moment', { status: 429 });
+            const { token, conversationId: joined } = await invited.redeem(input, async (address) => {
+              socket.data.address = address;
+              await socket.join(rooms.citizen(address));
+            });
+            await socket.join(invitedRoom(joined));
+            conversationId = joined;
+            log.info({ conversationId: joined }, 'chat invitation redeemed');
+            return { token };
+          }, onError, SAVE_FAILED),
+        );
+
+        socket.on('location:share', (input: unknown, ack: unknown) =>
+          answer(ack, async () => {
+            if (!limiter.take()) throw new AppError('rate_limited', 'too many messages; wait a moment', { status: 429 });
+            return invited.shareLocation(session(), input);
+          }, onError, SAVE_FAILED),
+        );
+
+        socket.on('photo:send', (input: unknown, ack: unknown) =>
+          answer(ack, async () => {
+            if (!limiter.take()) throw new AppError('rate_limited', 'too many messages; wait a moment', { status: 429 });
+            return invited.sendPhoto(session(), input, linkId);
+          }, onError, SAVE_FAILED),
+        );
+
         socket.on('message:send', (input: unknown, ack: unknown) =>
           answer(ack, async () => {
             const address = session();
             const i = parse(sendInput, input);
             if (!limiter.take()) throw new AppError('rate_limited', 'too many messages; wait a moment', { status: 429 });
+            const joined = await invited.invitedConversation(address);
+            if (joined) {
+              if (!joined.open) throw new ConflictError('this conversation has ended; if you still need help, call or text 911', 'conversation_closed');
+              conversationId = joined.id;
+              return invited.send(address, joined.id, i.clientId, i.text);
+            }
             const result = await deps.receive({
               channel: 'webchat',
               channelLinkId: linkId,
@@ -105,6 +150,8 @@ export function createWebchatAdapter(): ChannelAdapter {
         socket.on('messages:since', (input: unknown, ack: unknown) =>
           answer(ack, async () => {
             const i = parse(sinceInput, input);
+            const joined = await invited.invitedConversation(session());
+            if (joined) return invited.since(joined.id, i.afterId);
             const id = await contactId(session());
             return id ? listCitizenMessages(deps.db, id, i.afterId) : [];
           }, onError, SAVE_FAILED),
@@ -128,7 +175,7 @@ export function createWebchatAdapter(): ChannelAdapter {
           void answer(undefined, async () => {
             const i = parse(typingInput, input);
             const address = session();
-            conversationId ??= await openConversationOf(address);
+            conversationId ??= (await invited.invitedConversation(address))?.id ?? (await openConversationOf(address));
             if (conversationId) deps.citizenTyping(conversationId, i.typing);
           }, onError, SAVE_FAILED),
         );

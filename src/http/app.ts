@@ -21,11 +21,19 @@ import { authRoutes } from './routes/auth.ts';
 import { conversationRoutes } from './routes/conversations.ts';
 import { healthRoutes } from './routes/health.ts';
 import { linkRoutes } from './routes/links.ts';
+import { sharingRoutes } from './routes/sharing.ts';
+import { cannedReplyRoutes } from './routes/canned-replies.ts';
+import { conversationExtraRoutes } from './routes/conversation-extras.ts';
+import { reportRoutes } from './routes/reports.ts';
+import type { LocationService } from '../console/locations.ts';
+import type { OutreachService } from '../console/outreach.ts';
 
 export interface AppDeps {
   db: Db;
   auth: Auth;
   console: ConsoleService;
+  locations: LocationService;
+  outreach: OutreachService;
   queues: QueueBackend;
   enqueue: Enqueuer;
   rules: RuleCache;
@@ -61,10 +69,15 @@ export function createApp(deps: AppDeps): Express {
   const api = express.Router();
   api.use(express.json({ limit: deps.bodyLimit, strict: true }));
   api.use('/auth', authRoutes(deps));
+  // Before the conversation routes: `/conversations/outbound` is not a conversation id.
+  api.use(conversationExtraRoutes(deps));
   api.use(conversationRoutes(deps));
+  api.use(sharingRoutes(deps));
   api.use(attachmentRoutes(deps));
   api.use(adminRoutes(deps));
   api.use(linkRoutes(deps));
+  api.use(cannedReplyRoutes(deps));
+  api.use(reportRoutes(deps));
   app.use('/api', api);
   return app;
 }

@@ -73,3 +73,19 @@ export const newRuleBody = z.object({
   position: z.number().int().min(0).default(0),
   enabled: z.boolean().default(true),
 });
+
+/** Inviting an agent or supervisor into a conversation. */
+export const inviteBody = z.object({ agentId: z.string().uuid('must be a UUID') });
+
+/** A note or a one-way notice: like a reply, with its own client id for retries. */
+export const noteBody = replyBody;
+
+/** A transfer: to an agent (offered to them) or a queue, with an internal note for whoever takes it. */
+export const transferBody = (maxChars: number) =>
+  z.object({
+    to: z.union([z.object({ agentId: z.string().uuid('must be a UUID') }).strict(), z.object({ queueId: z.string().uuid('must be a UUID') }).strict()], {
+      error: 'must be { agentId } or { queueId }',
+    }),
+    note: z.string().trim().min(1, 'must not be empty: say why and what the next person needs to know').max(maxChars, `at most ${maxChars} characters`),
+    clientId: z.string().min(1).max(100),
+  });

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 
-export const QUEUE_NAMES = { routing: 'routing', outbound: 'outbound' } as const;
+export const QUEUE_NAMES = { routing: 'routing', outbound: 'outbound', timers: 'timers' } as const;
 /** A catalog queue, or a link's own delivery queue (see `linkQueueName`). */
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES] | `link-${string}`;
 
@@ -35,6 +35,50 @@ export const deliverJob = z.object({
   messageId: z.number().int().positive(),
 });
 export type DeliverJob = z.infer<typeof deliverJob>;
+
+const iso = z.string().datetime({ offset: true });
+
+/**
+ * Timers: delayed jobs on the `timers` queue. Each names the state it was
+ * set for (an offer's conversation version, the time the conversation was
+ * queued, resolved or last written in); when it fires on changed state it
+ * does nothing, so a stale timer is harmless and a re-enqueue is deduplicated
+ * by its job id.
+ */
+export const timerJob = z.discriminatedUnion('kind', [
+  /** An offer not accepted in time goes to the next agent. */
+  z.object({ kind: z.literal('offer-timeout'), conversationId: z.string().uuid(), agentId: z.string().uuid(), version: z.number().int() }),
+  /** A conversation not accepted within its queue's answer target escalates. */
+  z.object({ kind: z.literal('escalate'), conversationId: z.string().uuid(), queuedAt: iso }),
+  /** An active conversation without messages for its queue's inactivity timeout is closed. */
+  z.object({ kind: z.literal('inactivity'), conversationId: z.string().uuid(), dueAt: iso }),
+  /** The callback window after a resolved emergency conversation ends. */
+  z.object({ kind: z.literal('callback-window'), conversationId: z.string().uuid(), resolvedAt: iso }),
+  /** E-mails one supervisor about an escalation. */
+  z.object({ kind: z.literal('escalation-email'), conversationId: z.string().uuid(), agentId: z.string().uuid(), escalatedAt: iso }),
+]);
+export type TimerJob = z.infer<typeof timerJob>;
+
+/** Timers retry like routing: each one is part of an emergency's handling. */
+export const TIMER_POLICY: JobPolicy = { attempts: 10, backoff: { type: 'exponential', delay: 200 } };
+
+const ms = (t: string) => new Date(t).getTime();
+
+/** A timer's job id: derived from what it acts on and the state it was set for. */
+export function timerJobId(job: TimerJob): string {
+  switch (job.kind) {
+    case 'offer-timeout':
+      return `offer-timeout-${job.conversationId}-${job.version}`;
+    case 'escalate':
+      return `escalate-${job.conversationId}-${ms(job.queuedAt)}`;
+    case 'inactivity':
+      return `inactivity-${job.conversationId}-${ms(job.dueAt)}`;
+    case 'callback-window':
+      return `callback-window-${job.conversationId}-${ms(job.resolvedAt)}`;
+    case 'escalation-email':
+      return `escalation-email-${job.conversationId}-${job.agentId}-${ms(job.escalatedAt)}`;
+  }
+}
 
 export interface JobPolicy {
   attempts: number;

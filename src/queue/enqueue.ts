@@ -14,6 +14,10 @@ import {
   type DeliverJob,
   type DispatchJob,
   type RouteJob,
+  timerJob,
+  timerJobId,
+  TIMER_POLICY,
+  type TimerJob,
 } from './catalog.ts';
 
 export interface Enqueuer {
@@ -25,6 +29,11 @@ export interface Enqueuer {
   deliver(job: DeliverJob): Promise<void>;
   /** Forwards a delivery to the queue of the link that must send it. */
   deliverViaLink(linkId: string, job: DeliverJob): Promise<void>;
+  /**
+   * Sets a timer: a delayed job that fires after `delayMs` (at once if not
+   * positive). Setting the same timer again (same job id) is a no-op.
+   */
+  timer(job: TimerJob, delayMs: number): Promise<void>;
   routingDepth(): Promise<number>;
   close(): Promise<void>;
 }
@@ -58,6 +67,7 @@ const KEEP = { removeOnComplete: { count: 1000 }, removeOnFail: { count: 5000 } 
 export function createEnqueuer(backend: QueueBackend, outbound: OutboundPolicy): Enqueuer {
   const routing: JobQueue<RouteJob | DispatchJob> = backend.queue(QUEUE_NAMES.routing);
   const delivery: JobQueue<DeliverJob> = backend.queue(QUEUE_NAMES.outbound);
+  const timers: JobQueue<TimerJob> = backend.queue(QUEUE_NAMES.timers);
   const linkQueues = new Map<string, JobQueue<DeliverJob>>();
   const deliveryPolicy = { attempts: outbound.attempts, backoff: { type: 'exponential' as const, delay: outbound.backoffMs } };
   return {
@@ -85,9 +95,13 @@ export function createEnqueuer(backend: QueueBackend, outbound: OutboundPolicy):
       // Forwarding runs again when the sweeper revives a delivery: revive the link's job too.
       await queue.addOrRevive('deliver', deliverJob.parse(job), { ...deliveryPolicy, ...KEEP, jobId: jobIds.deliver(job.conversationId, job.messageId) });
     },
+    async timer(job, delayMs) {
+      const data = timerJob.parse(job);
+      await timers.add(data.kind, data, { ...TIMER_POLICY, ...KEEP, jobId: timerJobId(data), delay: Math.max(0, Math.round(delayMs)) });
+    },
     routingDepth: () => routing.depth(),
     async close() {
-      await Promise.allSettled([routing.close(), delivery.close(), ...[...linkQueues.values()].map((q) => q.close())]);
+      await Promise.allSettled([routing.close(), delivery.close(), timers.close(), ...[...linkQueues.values()].map((q) => q.close())]);
     },
   };
 }

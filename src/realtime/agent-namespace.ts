@@ -5,7 +5,7 @@
 import type { z } from 'zod';
 import type { Auth } from '../auth/sessions.ts';
 import type { ConsoleService } from '../console/service.ts';
-import { conversationRef, presenceBody, replyBody, resolveBody } from '../http/schemas.ts';
+import { conversationRef, inviteBody, noteBody, presenceBody, replyBody, resolveBody, transferBody } from '../http/schemas.ts';
 import { parse } from '../http/validate.ts';
 import type { Logger } from '../log.ts';
 import { roleAtLeast } from '../domain/types.ts';
@@ -14,7 +14,8 @@ import { rooms, type AgentNamespace } from './events.ts';
 import { z as zod } from 'zod';
 
 const since = conversationRef.extend({ afterId: zod.number().int().min(0) });
-const typingInput = conversationRef.extend({ typing: zod.boolean() });
+const typingInput = conversationRef.extend({ typing: zod.boolean(), note: zod.boolean().optional() });
+const inviteInput = conversationRef.merge(inviteBody);
 
 export interface AgentNamespaceDeps {
   auth: Auth;
@@ -29,6 +30,14 @@ export function attachAgentNamespace(ns: AgentNamespace, deps: AgentNamespaceDep
   const log = deps.log.child({ component: 'agent-socket' });
   const onError = (err: unknown) => log.error({ err }, 'agent socket handler failed');
   const reply = replyBody(deps.maxMessageChars);
+  const note = noteBody(deps.maxMessageChars);
+  const transfer = transferBody(deps.maxMessageChars);
+  /** Tells everyone in a conversation who is there now (this console just came in), with the list as it is after. */
+  const withPresence = async <T extends { conversation: { id: string }; participants: unknown }>(detail: T): Promise<T> => {
+    const participants = await deps.console.sharing.participants(detail.conversation.id);
+    ns.to([rooms.conversation(detail.conversation.id), rooms.supervisors]).emit('conversation:participants', { conversationId: detail.conversation.id, participants });
+    return { ...detail, participants };
+  };
 
   ns.use(async (socket, next) => {
     try {
@@ -58,10 +67,29 @@ export function attachAgentNamespace(ns: AgentNamespace, deps: AgentNamespaceDep
       on(conversationRef, async (i) => {
         const result = await deps.console.getConversation(await actor(), i.conversationId);
         await socket.join(rooms.conversation(i.conversationId));
-        return result;
+        return withPresence(result);
       }),
     );
+    // Shared conversations: joining puts this console in the conversation's room like opening it.
+    socket.on(
+      'conversation:join',
+      on(conversationRef, async (i) => {
+        const me = await actor();
+        await deps.console.sharing.join(me, i.conversationId);
+        const result = await deps.console.getConversation(me, i.conversationId);
+        await socket.join(rooms.conversation(i.conversationId));
+        return withPresence(result);
+      }),
+    );
+    socket.on('conversation:leave', on(conversationRef, async (i) => deps.console.sharing.leave(await actor(), i.conversationId)));
+    socket.on('conversation:invite', on(inviteInput, async (i) => deps.console.sharing.invite(await actor(), i.conversationId, i.agentId)));
+    socket.on('conversation:transfer', on(conversationRef.merge(transfer), async (i) => deps.console.sharing.transfer(await actor(), i)));
+    socket.on('conversation:takeover', on(conversationRef, async (i) => deps.console.sharing.takeOver(await actor(), i.conversationId)));
+    socket.on('note:add', on(conversationRef.merge(note), async (i) => deps.console.sharing.addNote(await actor(), i)));
+    socket.on('notice:send', on(conversationRef.merge(note), async (i) => deps.console.sharing.sendNotice(await actor(), i)));
+    socket.on('directory:list', on(zod.object({}), async () => deps.console.sharing.directory(await actor())));
     socket.on('conversation:accept', on(conversationRef, async (i) => deps.console.accept(await actor(), i.conversationId)));
+    socket.on('conversation:flag-emergency', on(conversationRef, async (i) => deps.console.flagEmergency(await actor(), i.conversationId)));
     socket.on(
       'conversation:resolve',
       on(conversationRef.merge(resolveBody), async (i) => deps.console.resolve(await actor(), i.conversationId, i.resolution)),
@@ -71,8 +99,16 @@ export function attachAgentNamespace(ns: AgentNamespace, deps: AgentNamespaceDep
       on(conversationRef.merge(reply), async (i) => deps.console.reply(await actor(), i)),
     );
     socket.on('messages:since', on(since, async (i) => deps.console.messagesSince(await actor(), i.conversationId, i.afterId)));
+    let openRooms: string[] = [];
+    socket.on('disconnecting', () => {
+      openRooms = [...socket.rooms].filter((room) => room.startsWith(rooms.conversation('')));
+    });
     socket.on('disconnect', () => {
       const { agentId, role, displayName } = socket.data;
+      // Whoever shares these conversations sees this console go.
+      for (const room of openRooms) {
+        deps.console.sharing.publishParticipants(room.slice(rooms.conversation('').length)).catch(onError);
+      }
       // A closed console must not keep receiving offers: once no console of the agent's is left
       // (on any process), the agent goes offline and their unaccepted offers return to the queue.
       setTimeout(() => {
@@ -87,7 +123,7 @@ export function attachAgentNamespace(ns: AgentNamespace, deps: AgentNamespaceDep
     socket.on('typing', (input: unknown) => {
       void answer(undefined, async () => {
         const i = parse(typingInput, input);
-        await deps.console.typing(await actor(), i.conversationId, i.typing);
+        await deps.console.typing(await actor(), i.conversationId, i.typing, i.note ?? false);
       }, onError);
     });
   });

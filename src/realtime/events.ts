@@ -44,6 +44,16 @@ export interface ConversationView {
   confidential: boolean;
   /** Set while the conversation is a call-back task: a call was abandoned before a call-taker answered. */
   callbackRequestedAt: string | null;
+  /** Agents and supervisors sharing the conversation besides its owner (joined, not left). */
+  participantIds: string[];
+  /** When it missed its answer target: offered to every available agent, first accept wins. */
+  escalatedAt: string | null;
+  /** Flagged as an emergency: the callback window applies after it. */
+  emergency: boolean;
+  /** The conversation this one follows (after an inactivity close, in a callback window). */
+  previousConversationId: string | null;
+  /** The agent a callback-window conversation goes to first. */
+  preferredAgentId: string | null;
   version: number;
 }
 
@@ -72,6 +82,62 @@ export interface MessageView {
   createdAt: string;
 }
 
+/**
+ * One entry of a conversation's audit trail as the console's log shows it
+ * ("alice joined", "transferred to queue Fire"): never shown to the citizen.
+ */
+export interface ConversationEventView {
+  id: number;
+  conversationId: string;
+  /** `conversation.raised`, `conversation.accepted`, `participant.joined`, `conversation.transferred`, ... */
+  type: string;
+  actorName: string | null;
+  data: Record<string, unknown>;
+  at: string;
+}
+
+/** Who is in a conversation: its owner, its participants, and anyone else whose console has it open. */
+export interface ParticipantView {
+  agentId: string;
+  displayName: string;
+  role: Role;
+  kind: 'owner' | 'participant' | 'watching';
+  /** A console of theirs is connected with the conversation open. */
+  connected: boolean;
+}
+
+/** A conversation with what the console needs to show it. */
+export interface ConversationDetail {
+  conversation: ConversationView;
+  messages: MessageView[];
+  events: ConversationEventView[];
+  participants: ParticipantView[];
+}
+
+/** Who and where a conversation can go: agents (presence, load) and queues, for invites, transfers and the supervisor panel. */
+export interface DirectoryView {
+  agents: AgentView[];
+  queues: Array<{ id: string; name: string }>;
+}
+
+/** Where a transfer goes: an agent (offered to them) or a queue (requeued there). */
+export type TransferTarget = { agentId: string } | { queueId: string };
+
+/** One entry of a conversation's location history (newest last); `current` marks conversations.location. */
+export interface LocationView {
+  id: number;
+  source: 'browser' | 'carrier' | 'provider' | 'agent';
+  latitude: number;
+  longitude: number;
+  uncertaintyMeters: number | null;
+  /** When the position was taken. */
+  at: string;
+  /** Confirmed by an agent: never replaced automatically. */
+  confirmed: boolean;
+  current: boolean;
+  createdAt: string;
+}
+
 export type Reply<T> = { ok: true; data: T } | { ok: false; error: { code: string; message: string; field?: string } };
 export type Ack<T> = (reply: Reply<T>) => void;
 
@@ -85,6 +151,16 @@ export interface AgentServerEvents {
   'presence:changed': (agent: AgentView) => void;
   /** To supervisors: a channel link went down or came back. */
   'link:status': (update: LinkStatusUpdate) => void;
+  /** A conversation's location history changed (a new position, a confirmation). */
+  'location:updated': (update: { conversationId: string; locations: LocationView[] }) => void;
+  /** To supervisors: a conversation missed its answer target. */
+  'conversation:escalated': (payload: { conversation: ConversationView; reason: string; at: string }) => void;
+  /** To the invited agent: someone asks them to join a conversation. */
+  'conversation:invited': (invitation: { conversation: ConversationView; by: string; at: string }) => void;
+  /** A new entry in a conversation's log (joined, left, transferred, ...). */
+  'conversation:event': (event: ConversationEventView) => void;
+  /** Who is in a conversation changed (joined, left, connected, disconnected). */
+  'conversation:participants': (update: { conversationId: string; participants: ParticipantView[] }) => void;
 }
 
 export interface LinkStatusUpdate {
@@ -99,15 +175,23 @@ export interface LinkStatusUpdate {
 export interface AgentClientEvents {
   'presence:set': (input: { presence: Presence }, ack: Ack<AgentView>) => void;
   'conversation:list': (input: Record<string, never>, ack: Ack<ConversationView[]>) => void;
-  'conversation:open': (
-    input: { conversationId: string },
-    ack: Ack<{ conversation: ConversationView; messages: MessageView[] }>,
-  ) => void;
+  'conversation:open': (input: { conversationId: string }, ack: Ack<ConversationDetail>) => void;
   'conversation:accept': (input: { conversationId: string }, ack: Ack<ConversationView>) => void;
   'conversation:resolve': (input: { conversationId: string; resolution: Resolution }, ack: Ack<ConversationView>) => void;
+  /** Flags the conversation as an emergency (its agent or a supervisor). */
+  'conversation:flag-emergency': (input: { conversationId: string }, ack: Ack<ConversationView>) => void;
   'message:send': (input: { conversationId: string; text: string; clientId: string }, ack: Ack<MessageView>) => void;
   'messages:since': (input: { conversationId: string; afterId: number }, ack: Ack<MessageView[]>) => void;
-  typing: (input: { conversationId: string; typing: boolean }) => void;
+  /** `note`: typing an internal note, which the citizen is not told about. */
+  typing: (input: { conversationId: string; typing: boolean; note?: boolean }) => void;
+  'conversation:invite': (input: { conversationId: string; agentId: string }, ack: Ack<ConversationView>) => void;
+  'conversation:join': (input: { conversationId: string }, ack: Ack<ConversationDetail>) => void;
+  'conversation:leave': (input: { conversationId: string }, ack: Ack<ConversationView>) => void;
+  'conversation:transfer': (input: { conversationId: string; to: TransferTarget; note: string; clientId: string }, ack: Ack<ConversationView>) => void;
+  'conversation:takeover': (input: { conversationId: string }, ack: Ack<ConversationView>) => void;
+  'note:add': (input: { conversationId: string; text: string; clientId: string }, ack: Ack<MessageView>) => void;
+  'notice:send': (input: { conversationId: string; text: string; clientId: string }, ack: Ack<MessageView>) => void;
+  'directory:list': (input: Record<string, never>, ack: Ack<DirectoryView>) => void;
 }
 
 /** What a citizen sees of a message: no internal notes, no agent identities beyond a display name. */
@@ -132,6 +216,15 @@ export interface CitizenClientEvents {
   'messages:since': (input: { afterId: number }, ack: Ack<CitizenMessageView[]>) => void;
   'message:read': (input: { id: number }) => void;
   typing: (input: { typing: boolean }) => void;
+  /** Opens a session from a one-time invitation link (text-from-911): the session joins the invited conversation. */
+  'invite:redeem': (input: { invite: string }, ack: Ack<{ token: string }>) => void;
+  /** Shares the browser's position, after the citizen pressed the button that asks for it. */
+  'location:share': (
+    input: { latitude: number; longitude: number; accuracy?: number; at?: string },
+    ack: Ack<{ id: number }>,
+  ) => void;
+  /** Sends a photo the citizen picked (size-limited). */
+  'photo:send': (input: { clientId: string; name: string; contentType: string; data: ArrayBuffer }, ack: Ack<{ id: number }>) => void;
 }
 
 export interface CitizenSocketData {
@@ -154,3 +247,6 @@ export const rooms = {
   supervisors: 'supervisors',
   citizen: (address: string) => `citizen:${address}`,
 } as const;
+
+/** The citizen address (room) of browsers invited into a conversation; never a web-chat session hash (hex). */
+export const invitedChatAddress = (conversationId: string): string => `conversation:${conversationId}`;

@@ -3,7 +3,7 @@
  * keeps nothing for a disconnected client: pages resync from the store on
  * reconnect, so a push is a hint, never the record.
  */
-import type { AgentNamespace, AgentServerEvents, CitizenNamespace, CitizenServerEvents } from './events.ts';
+import type { AgentNamespace, AgentServerEvents, AgentSocketData, CitizenNamespace, CitizenServerEvents } from './events.ts';
 import { rooms } from './events.ts';
 
 export interface AgentTargets {
@@ -17,6 +17,8 @@ export interface Notifier {
   toCitizen<E extends keyof CitizenServerEvents>(address: string, event: E, ...args: Parameters<CitizenServerEvents[E]>): void;
   /** Takes an agent's consoles (on every process) out of a conversation's room: it is no longer theirs. */
   leaveConversation(agentId: string, conversationId: string): void;
+  /** The agents (on every process) whose consoles have a conversation open, once each. */
+  connectedAgents(conversationId: string): Promise<Array<Pick<AgentSocketData, 'agentId' | 'displayName' | 'role'>>>;
 }
 
 /** A notifier over the process's Socket.IO namespaces (or, scaled out, their Redis adapter). */
@@ -36,6 +38,12 @@ export function createNotifier(agentsNs: AgentNamespace, citizensNs: CitizenName
     },
     leaveConversation(agentId, conversationId) {
       agentsNs.in(rooms.agent(agentId)).socketsLeave(rooms.conversation(conversationId));
+    },
+    async connectedAgents(conversationId) {
+      const sockets = await agentsNs.in(rooms.conversation(conversationId)).fetchSockets();
+      const seen = new Map<string, Pick<AgentSocketData, 'agentId' | 'displayName' | 'role'>>();
+      for (const { data } of sockets) if (data.agentId) seen.set(data.agentId, { agentId: data.agentId, displayName: data.displayName, role: data.role });
+      return [...seen.values()];
     },
   };
 }

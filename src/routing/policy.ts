@@ -11,6 +11,8 @@ export interface WaitingConversation {
   queuedAt: Date;
   queueId: string | null;
   weight: number;
+  /** Agents not to offer it to now (their offer of it just timed out). */
+  excludedAgentIds?: readonly string[];
 }
 
 export interface AgentSlot {
@@ -49,6 +51,7 @@ export const longestIdlePolicy: AssignmentPolicy = (waiting, agents, now) => {
     let best: (typeof slots)[number] | undefined;
     for (const slot of slots) {
       if (slot.load + conversation.weight > slot.capacity || !serves(slot, conversation.queueId)) continue;
+      if (conversation.excludedAgentIds?.includes(slot.id)) continue;
       if (!best || slot.idleSince < best.idleSince) best = slot;
     }
     if (!best) continue;

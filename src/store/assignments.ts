@@ -4,12 +4,12 @@
  * applies where the version, status or capacity still match, so concurrent
  * processes never assign one conversation twice nor overfill an agent.
  */
-import { and, asc, desc, eq, inArray, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lt, ne, sql } from 'drizzle-orm';
 import type { Presence, Resolution } from '../domain/types.ts';
 import type { Assignment, AssignmentPolicy } from '../routing/policy.ts';
 import type { Db, DbOrTx, Tx } from './db.ts';
 import { recordEvent } from './conversations.ts';
-import { agents, conversations } from './schema.ts';
+import { agents, calls, conversations, type ConversationRow } from './schema.ts';
 
 /** Serialises dispatch passes across processes so queue order holds globally. */
 const DISPATCH_LOCK = 7_351_002;
@@ -30,17 +30,35 @@ export async function countWaiting(db: DbOrTx): Promise<number> {
   return row?.n ?? 0;
 }
 
-async function offer(tx: Tx, a: Assignment): Promise<void> {
+/** An offer made by a dispatch pass: `offeredVersion` is the conversation's version the offer holds. */
+export interface Offer extends Assignment {
+  offeredVersion: number;
+}
+
+/**
+ * Which agents have a console connected (on any process), of those asked.
+ * Injected by the composition root; the store cannot see sockets.
+ */
+export type ConsoleProbe = (agentIds: readonly string[]) => Promise<ReadonlySet<string>>;
+
+/**
+ * Offers one conversation. `preferred` is the callback window's offer to the
+ * agent who handled the citizen's emergency: it bypasses capacity and
+ * presence (except offline) and the agent need not be the longest idle.
+ */
+async function offer(tx: Tx, a: Assignment, preferred = false): Promise<Offer> {
   const took = await tx
     .update(agents)
     .set({ load: sql`${agents.load} + ${a.weight}`, idleSince: sql`now()`, version: sql`${agents.version} + 1` })
     .where(
-      and(
-        eq(agents.id, a.agentId),
-        eq(agents.presence, 'available'),
-        eq(agents.disabled, false),
-        sql`${agents.load} + ${a.weight} <= ${agents.capacity}`,
-      ),
+      preferred
+        ? and(eq(agents.id, a.agentId), ne(agents.presence, 'offline'), eq(agents.disabled, false))
+        : and(
+            eq(agents.id, a.agentId),
+            eq(agents.presence, 'available'),
+            eq(agents.disabled, false),
+            sql`${agents.load} + ${a.weight} <= ${agents.capacity}`,
+          ),
     )
     .returning({ id: agents.id });
   if (took.length === 0) throw new OptimisticConflict(`agent ${a.agentId}`);
@@ -56,14 +74,53 @@ async function offer(tx: Tx, a: Assignment): Promise<void> {
     .where(
       and(eq(conversations.id, a.conversationId), eq(conversations.version, a.conversationVersion), eq(conversations.status, 'queued')),
     )
-    .returning({ id: conversations.id });
-  if (offered.length === 0) throw new OptimisticConflict(`conversation ${a.conversationId}`);
+    .returning({ id: conversations.id, version: conversations.version });
+  const [row] = offered;
+  if (!row) throw new OptimisticConflict(`conversation ${a.conversationId}`);
   await recordEvent(tx, {
     conversationId: a.conversationId,
     type: 'conversation.offered',
     actorType: 'system',
-    data: { agentId: a.agentId, priority: a.priority, reason: a.reason },
+    data: { agentId: a.agentId, priority: a.priority, reason: a.reason, ...(preferred ? { preferred: true } : {}) },
   });
+  return { ...a, offeredVersion: row.version };
+}
+
+/**
+ * Callback-window conversations waiting for the agent who handled the
+ * citizen's emergency: offered to that agent whatever their load and
+ * presence, when they are signed in (not offline or disabled, a console
+ * connected). Otherwise they wait at the top of the queue for anyone.
+ */
+async function offerPreferred(tx: Tx, reachable: ConsoleProbe | undefined): Promise<Offer[]> {
+  const rows = await tx
+    .select({
+      id: conversations.id,
+      version: conversations.version,
+      priority: conversations.priority,
+      weight: conversations.weight,
+      agentId: agents.id,
+    })
+    .from(conversations)
+    .innerJoin(agents, eq(agents.id, conversations.preferredAgentId))
+    .where(and(eq(conversations.status, 'queued'), ne(agents.presence, 'offline'), eq(agents.disabled, false)))
+    .orderBy(desc(conversations.priority), asc(conversations.queuedAt));
+  if (rows.length === 0 || !reachable) return [];
+  const connected = await reachable([...new Set(rows.map((r) => r.agentId))]);
+  const made: Offer[] = [];
+  for (const r of rows) {
+    if (!connected.has(r.agentId)) continue;
+    const assignment: Assignment = {
+      conversationId: r.id,
+      conversationVersion: r.version,
+      agentId: r.agentId,
+      weight: r.weight,
+      priority: r.priority,
+      reason: 'callback window: the agent who handled the emergency',
+    };
+    made.push(await offer(tx, assignment, true));
+  }
+  return made;
 }
 
 /**
@@ -72,14 +129,20 @@ async function offer(tx: Tx, a: Assignment): Promise<void> {
  * one transaction under an advisory lock; a conflict rolls it back and the
  * caller retries.
  */
-export async function dispatchOnce(db: Db, policy: AssignmentPolicy, limit = 200): Promise<Assignment[]> {
+export async function dispatchOnce(
+  db: Db,
+  policy: AssignmentPolicy,
+  limit = 200,
+  options: { reachable?: ConsoleProbe } = {},
+): Promise<Offer[]> {
   return db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(${DISPATCH_LOCK})`);
+    const preferred = await offerPreferred(tx, options.reachable);
     const slots = await tx
       .select({ id: agents.id, load: agents.load, capacity: agents.capacity, idleSince: agents.idleSince, queueIds: agents.queueIds })
       .from(agents)
       .where(and(eq(agents.presence, 'available'), eq(agents.disabled, false), lt(agents.load, agents.capacity)));
-    if (slots.length === 0) return [];
+    if (slots.length === 0) return preferred;
     const waiting = await tx
       .select({
         id: conversations.id,
@@ -88,33 +151,146 @@ export async function dispatchOnce(db: Db, policy: AssignmentPolicy, limit = 200
         queuedAt: conversations.queuedAt,
         queueId: conversations.queueId,
         weight: conversations.weight,
+        // Agents whose offer of it timed out within the queue's offer timeout: someone else first.
+        excludedAgentIds: sql<string[]>`(select coalesce(array_agg(e.data->>'agentId'), '{}') from events e
+            join queues q on q.id = conversations.queue_id
+           where e.conversation_id = conversations.id and e.type = 'offer.timed_out'
+             and e.created_at > now() - q.offer_timeout_seconds * interval '1 second')`,
       })
       .from(conversations)
       .where(and(eq(conversations.status, 'queued'), sql`${conversations.queueId} is not null`))
       .orderBy(desc(conversations.priority), asc(conversations.queuedAt))
       .limit(limit);
-    if (waiting.length === 0) return [];
+    if (waiting.length === 0) return preferred;
     const plan = policy(waiting, slots, new Date());
-    for (const assignment of plan) await offer(tx, assignment);
-    return plan;
+    const made = [...preferred];
+    for (const assignment of plan) made.push(await offer(tx, assignment));
+    return made;
   });
 }
 
-/** The agent takes an offered conversation. Returns false when it is no longer offered to them. */
-export async function acceptOffer(db: Db, conversationId: string, agentId: string): Promise<boolean> {
+/** What an accept did. */
+export interface Accepted {
+  /** The agent another offer was taken from (an escalated conversation offered to all). */
+  takenFrom: string | null;
+  /** When the conversation entered the queue: one acknowledgement per queueing. */
+  queuedAt: Date;
+  channel: ConversationRow['channel'];
+  /** The agent was set do-not-disturb for a voice call in progress. */
+  dnd: boolean;
+}
+
+/**
+ * The agent takes a conversation: one offered to them, or an escalated one
+ * still waiting (offered to every available agent: the first accept wins,
+ * whoever it is currently offered to, and may exceed the agent's capacity).
+ * Resets the agent's missed offers; a voice conversation with its call in
+ * progress sets the agent do-not-disturb (restored when it is resolved).
+ * Returns undefined when it can no longer be taken by them.
+ */
+export async function acceptOffer(db: Db, conversationId: string, agentId: string): Promise<Accepted | undefined> {
   return db.transaction(async (tx) => {
-    const rows = await tx
+    const [current] = await tx
+      .select({
+        status: conversations.status,
+        agentId: conversations.agentId,
+        weight: conversations.weight,
+        escalatedAt: conversations.escalatedAt,
+        version: conversations.version,
+      })
+      .from(conversations)
+      .where(eq(conversations.id, conversationId))
+      .for('update');
+    if (!current) return undefined;
+    const own = current.status === 'offered' && current.agentId === agentId;
+    const escalatedWaiting = current.escalatedAt !== null && (current.status === 'queued' || current.status === 'offered');
+    if (!own && !escalatedWaiting) return undefined;
+    if (!own) {
+      const [agent] = await tx
+        .select({ id: agents.id })
+        .from(agents)
+        .where(and(eq(agents.id, agentId), eq(agents.disabled, false), ne(agents.presence, 'offline')));
+      if (!agent) return undefined;
+    }
+    const [row] = await tx
       .update(conversations)
-      .set({ status: 'active', acceptedAt: sql`coalesce(${conversations.acceptedAt}, now())`, version: sql`${conversations.version} + 1` })
-      .where(and(eq(conversations.id, conversationId), eq(conversations.agentId, agentId), eq(conversations.status, 'offered')))
-      .returning({ id: conversations.id });
-    if (rows.length === 0) return false;
-    await recordEvent(tx, { conversationId, type: 'conversation.accepted', actorType: 'agent', actorId: agentId });
-    return true;
+      .set({
+        status: 'active',
+        agentId,
+        acceptedAt: sql`coalesce(${conversations.acceptedAt}, now())`,
+        preferredAgentId: null,
+        version: sql`${conversations.version} + 1`,
+      })
+      .where(and(eq(conversations.id, conversationId), eq(conversations.version, current.version)))
+      .returning({ queuedAt: conversations.queuedAt, channel: conversations.channel });
+    if (!row) return undefined;
+    const takenFrom = !own && current.status === 'offered' && current.agentId ? current.agentId : null;
+    if (takenFrom) await releaseLoad(tx, takenFrom, current.weight);
+    await tx
+      .update(agents)
+      .set({ missedOffers: 0, ...(own ? {} : { load: sql`${agents.load} + ${current.weight}` }), version: sql`${agents.version} + 1` })
+      .where(eq(agents.id, agentId));
+    await recordEvent(tx, {
+      conversationId,
+      type: 'conversation.accepted',
+      actorType: 'agent',
+      actorId: agentId,
+      data: own ? {} : { escalated: true, takenFrom },
+    });
+    const dnd = row.channel === 'voice' && (await setDndForCall(tx, conversationId, agentId));
+    return { takenFrom, queuedAt: row.queuedAt, channel: row.channel, dnd };
   });
 }
 
-async function releaseLoad(tx: Tx, agentId: string, weight: number): Promise<void> {
+const callInProgress = (conversationId: unknown) =>
+  sql`exists (select 1 from ${calls} where ${calls.conversationId} = ${conversationId} and ${calls.status} in ('ringing', 'in-progress'))`;
+
+/** Do-not-disturb while the agent handles a voice call; the presence before is kept to restore. */
+async function setDndForCall(tx: Tx, conversationId: string, agentId: string): Promise<boolean> {
+  const [inCall] = await tx.select({ yes: sql<boolean>`${callInProgress(conversationId)}` }).from(sql`(select 1) as one`);
+  if (!inCall?.yes) return false;
+  const [before] = await tx.select({ presence: agents.presence }).from(agents).where(eq(agents.id, agentId));
+  const rows = await tx
+    .update(agents)
+    .set({
+      presenceBeforeDnd: sql`coalesce(${agents.presenceBeforeDnd}, ${agents.presence})`,
+      presence: 'dnd',
+      presenceSince: sql`now()`,
+      version: sql`${agents.version} + 1`,
+    })
+    .where(and(eq(agents.id, agentId), ne(agents.presence, 'dnd')))
+    .returning({ id: agents.id });
+  if (rows.length === 0) return false;
+  await recordEvent(tx, { conversationId, type: 'agent.dnd', actorType: 'system', data: { agentId, before: before?.presence ?? null, reason: 'voice call in progress' } });
+  return true;
+}
+
+/**
+ * Restores the presence an agent had before the system set do-not-disturb
+ * for a voice call, once they no longer hold an active voice conversation
+ * with a call in progress. Call when a voice conversation leaves the agent
+ * (resolved, transferred). Returns the restored presence, if any.
+ */
+export async function restorePresenceAfterCall(tx: DbOrTx, agentId: string, conversationId: string): Promise<Presence | undefined> {
+  const [row] = await tx
+    .update(agents)
+    .set({ presence: sql`${agents.presenceBeforeDnd}`, presenceBeforeDnd: null, presenceSince: sql`now()`, version: sql`${agents.version} + 1` })
+    .where(
+      and(
+        eq(agents.id, agentId),
+        eq(agents.presence, 'dnd'),
+        sql`${agents.presenceBeforeDnd} is not null`,
+        sql`not exists (select 1 from ${conversations} c where c.agent_id = ${agentId} and c.id <> ${conversationId}
+              and c.status in ('active', 'on_hold') and c.channel = 'voice' and ${callInProgress(sql`c.id`)})`,
+      ),
+    )
+    .returning({ presence: agents.presence });
+  if (!row) return undefined;
+  await recordEvent(tx, { conversationId, type: 'agent.presence_restored', actorType: 'system', data: { agentId, presence: row.presence } });
+  return row.presence;
+}
+
+export async function releaseLoad(tx: Tx, agentId: string, weight: number): Promise<void> {
   await tx
     .update(agents)
     .set({ load: sql`greatest(${agents.load} - ${weight}, 0)`, version: sql`${agents.version} + 1` })
@@ -139,11 +315,15 @@ export async function resolveConversation(
   conversationId: string,
   resolution: Resolution,
   actor: { type: 'agent' | 'system'; id?: string },
-): Promise<{ agentId: string | null } | undefined> {
+): Promise<{ agentId: string | null; restoredPresence?: Presence; emergency: boolean; resolvedAt: Date } | undefined> {
   return db.transaction(async (tx) => {
+    const [before] = await tx
+      .select({ callbackRequestedAt: conversations.callbackRequestedAt })
+      .from(conversations)
+      .where(eq(conversations.id, conversationId));
     const [row] = await tx
       .update(conversations)
-      .set({ status: 'resolved', resolution, resolvedAt: sql`now()`, version: sql`${conversations.version} + 1` })
+      .set({ status: 'resolved', resolution, resolvedAt: sql`now()`, callbackRequestedAt: null, version: sql`${conversations.version} + 1` })
       .where(
         and(
           eq(conversations.id, conversationId),
@@ -152,7 +332,13 @@ export async function resolveConversation(
                 and o.kind = 'route' and o.processed_at is null)`,
         ),
       )
-      .returning({ agentId: conversations.agentId, weight: conversations.weight, status: conversations.status });
+      .returning({
+        agentId: conversations.agentId,
+        weight: conversations.weight,
+        status: conversations.status,
+        emergency: conversations.emergency,
+        resolvedAt: conversations.resolvedAt,
+      });
     if (!row) {
       const [current] = await tx.select({ status: conversations.status }).from(conversations).where(eq(conversations.id, conversationId));
       if (current && ['queued', 'offered', 'active', 'on_hold'].includes(current.status)) throw new UnroutedMessages();
@@ -160,7 +346,11 @@ export async function resolveConversation(
     }
     if (row.agentId) await releaseLoad(tx, row.agentId, row.weight);
     await recordEvent(tx, { conversationId, type: 'conversation.resolved', actorType: actor.type, actorId: actor.id, data: { resolution } });
-    return { agentId: row.agentId };
+    if (before?.callbackRequestedAt) {
+      await recordEvent(tx, { conversationId, type: 'callback.done', actorType: actor.type, actorId: actor.id, data: { reason: 'resolved' } });
+    }
+    const restoredPresence = row.agentId ? await restorePresenceAfterCall(tx, row.agentId, conversationId) : undefined;
+    return { agentId: row.agentId, restoredPresence, emergency: row.emergency, resolvedAt: row.resolvedAt as Date };
   });
 }
 
@@ -226,4 +416,88 @@ export async function reopenConversation(db: Db, conversationId: string, reason:
     await recordEvent(tx, { conversationId, type: 'conversation.reopened', actorType: 'system', data: { reason } });
     return true;
   });
+}
+
+/** Why a transfer to an agent could not offer them the conversation. */
+export class AgentUnavailable extends Error {
+  constructor(agentId: string) {
+    super(`agent ${agentId} is not available or has no free capacity`);
+  }
+}
+
+/**
+ * Moves an open conversation to another agent (offered to them, taken under
+ * the same presence and capacity guards as routing) or to a queue (waiting
+ * there again). The previous owner's load is freed. Run inside a transaction.
+ * Returns the previous owner, or undefined when the conversation is not open.
+ */
+export async function transferConversation(
+  tx: Tx,
+  conversationId: string,
+  to: { agentId: string } | { queueId: string },
+): Promise<{ fromAgentId: string | null } | undefined> {
+  const [current] = await tx
+    .select({ agentId: conversations.agentId, weight: conversations.weight })
+    .from(conversations)
+    .where(and(eq(conversations.id, conversationId), inArray(conversations.status, ['queued', 'offered', 'active', 'on_hold'])))
+    .for('update');
+  if (!current) return undefined;
+  if ('agentId' in to) {
+    const took = await tx
+      .update(agents)
+      .set({ load: sql`${agents.load} + ${current.weight}`, idleSince: sql`now()`, version: sql`${agents.version} + 1` })
+      .where(
+        and(
+          eq(agents.id, to.agentId),
+          eq(agents.presence, 'available'),
+          eq(agents.disabled, false),
+          sql`${agents.load} + ${current.weight} <= ${agents.capacity}`,
+        ),
+      )
+      .returning({ id: agents.id });
+    if (took.length === 0) throw new AgentUnavailable(to.agentId);
+  }
+  await tx
+    .update(conversations)
+    .set(
+      'agentId' in to
+        ? { status: 'offered', agentId: to.agentId, offeredAt: sql`now()`, firstOfferedAt: sql`coalesce(${conversations.firstOfferedAt}, now())`, version: sql`${conversations.version} + 1` }
+        : { status: 'queued', agentId: null, offeredAt: null, queueId: to.queueId, version: sql`${conversations.version} + 1` },
+    )
+    .where(eq(conversations.id, conversationId));
+  if (current.agentId) await releaseLoad(tx, current.agentId, current.weight);
+  return { fromAgentId: current.agentId };
+}
+
+/**
+ * A supervisor takes an open conversation over: they own it, active, whatever
+ * their capacity (an override). The previous owner's load is freed. Run
+ * inside a transaction. Returns the previous owner, or undefined when the
+ * conversation is not open.
+ */
+export async function takeOverConversation(tx: Tx, conversationId: string, supervisorId: string): Promise<{ fromAgentId: string | null } | undefined> {
+  const [current] = await tx
+    .select({ agentId: conversations.agentId, weight: conversations.weight, status: conversations.status })
+    .from(conversations)
+    .where(and(eq(conversations.id, conversationId), inArray(conversations.status, ['queued', 'offered', 'active', 'on_hold'])))
+    .for('update');
+  if (!current) return undefined;
+  if (current.agentId === supervisorId && current.status !== 'offered' && current.status !== 'queued') return { fromAgentId: supervisorId };
+  await tx
+    .update(conversations)
+    .set({
+      agentId: supervisorId,
+      status: current.status === 'on_hold' ? 'on_hold' : 'active',
+      acceptedAt: sql`coalesce(${conversations.acceptedAt}, now())`,
+      version: sql`${conversations.version} + 1`,
+    })
+    .where(eq(conversations.id, conversationId));
+  if (current.agentId !== supervisorId) {
+    if (current.agentId) await releaseLoad(tx, current.agentId, current.weight);
+    await tx
+      .update(agents)
+      .set({ load: sql`${agents.load} + ${current.weight}`, version: sql`${agents.version} + 1` })
+      .where(eq(agents.id, supervisorId));
+  }
+  return { fromAgentId: current.agentId };
 }

@@ -22,9 +22,19 @@ const conversationColumns = {
   contactAddress: contacts.address,
   contactName: contacts.name,
   agentName: agents.displayName,
+  // Correlated on the participants primary key: cheap per row.
+  participantIds: sql<string[]>`array(select p.agent_id::text from conversation_participants p
+    where p.conversation_id = ${conversations.id} and p.left_at is null order by p.joined_at)`,
 };
 
-type ConversationJoin = { c: ConversationRow; contactKind: string; contactAddress: string; contactName: string | null; agentName: string | null };
+type ConversationJoin = {
+  c: ConversationRow;
+  contactKind: string;
+  contactAddress: string;
+  contactName: string | null;
+  agentName: string | null;
+  participantIds: string[];
+};
 
 function toConversationView(row: ConversationJoin): ConversationView {
   const c = row.c;
@@ -51,6 +61,11 @@ function toConversationView(row: ConversationJoin): ConversationView {
     resolution: c.resolution,
     confidential: c.confidential,
     callbackRequestedAt: iso(c.callbackRequestedAt),
+    participantIds: row.participantIds ?? [],
+    escalatedAt: iso(c.escalatedAt),
+    emergency: c.emergency,
+    previousConversationId: c.previousConversationId,
+    preferredAgentId: c.preferredAgentId,
     version: c.version,
   };
 }

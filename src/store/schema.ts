@@ -86,9 +86,11 @@ export const queues = pgTable('queues', {
   /** Waiting conversations above which new texts are bounced back. */
   maxWaiting: integer('max_waiting').notNull().default(500),
   /** Minutes after an emergency conversation during which the citizen reaches the same agent first. */
-  callbackWindowMinutes: integer('callback_window_minutes').notNull().default(60),
+  /** Fractional minutes are allowed (0.5 is 30 s). */
+  callbackWindowMinutes: doublePrecision('callback_window_minutes').notNull().default(60),
   /** Minutes without a message after which an open conversation is closed with `inactivityText`. */
-  inactivityMinutes: integer('inactivity_minutes').notNull().default(30),
+  /** Fractional minutes are allowed. */
+  inactivityMinutes: doublePrecision('inactivity_minutes').notNull().default(30),
   /** Offers in a row an agent may miss before being set away. */
   missedOffersBeforeAway: integer('missed_offers_before_away').notNull().default(3),
   /** When texts are taken: `{ timeZone, days: { mon: [["08:00","20:00"]], ... } }`; null: always. */

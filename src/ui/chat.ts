@@ -24,6 +24,9 @@ const ui = {
   typing: byId('typing', HTMLParagraphElement),
   sendForm: byId('send-form', HTMLFormElement),
   message: byId('message', HTMLTextAreaElement),
+  share: byId('share', HTMLElement),
+  shareLocation: byId('share-location', HTMLButtonElement),
+  photo: byId('photo', HTMLInputElement),
 };
 const status = statusLine(byId('status', HTMLParagraphElement));
 const typing = typingIndicator(ui.typing, () => 'Call-taker is typing…');
@@ -37,7 +40,12 @@ interface Outgoing {
   item: HTMLLIElement;
 }
 
-let token = localStorage.getItem(TOKEN_KEY);
+/** A one-time invitation from a call-taker's text (`/chat?invite=…`): it joins their conversation. */
+let invite = new URLSearchParams(window.location.search).get('invite');
+// An invitation starts its own session: an earlier chat's token would refuse it.
+let token = invite ? null : localStorage.getItem(TOKEN_KEY);
+/** Client ids of photos this page sent (their messages have no text to show). */
+const photos = new Map<string, HTMLLIElement>();
 let starting: Promise<boolean> | undefined;
 /** The highest server message id this page has received (push or fetch); own acks do not count, so nothing is skipped. */
 let lastSeenId = 0;
@@ -106,6 +114,11 @@ function flushUnread(): void {
 /** Shows a stored message once, whether it came by push or by fetch. */
 function addServerMessage(m: CitizenMessageView): void {
   lastSeenId = Math.max(lastSeenId, m.id);
+  const photo = m.direction === 'inbound' && m.clientMessageId ? photos.get(m.clientMessageId) : undefined;
+  if (photo) {
+    shown.set(m.id, photo);
+    return;
+  }
   if (m.direction === 'inbound' && m.clientMessageId) {
     const mine = outgoing.get(m.clientMessageId);
     if (mine) {
@@ -135,6 +148,27 @@ function addServerMessage(m: CitizenMessageView): void {
 
 function sessionStarted(): void {
   ui.start.hidden = true;
+  ui.share.hidden = false;
+}
+
+/** Redeems the invitation once, on the first connection; afterwards the page is an ordinary resumed session. */
+async function redeemInvite(): Promise<void> {
+  if (!invite) return;
+  const reply = await ask('invite:redeem', { invite });
+  if (!reply.ok) {
+    if (reply.error.code === 'offline' || reply.error.code === 'timeout') return;
+    invite = null;
+    status.error(`${describeError(reply)}. If you can, call 911.`);
+    return;
+  }
+  invite = null;
+  token = reply.data.token;
+  localStorage.setItem(TOKEN_KEY, token);
+  socket.auth = { token };
+  // The link is one-time: keep it out of the address bar and history.
+  window.history.replaceState(null, '', '/chat');
+  sessionStarted();
+  status.info('You are connected to the 911 call-taker who texted you.');
 }
 
 // ---- server ------------------------------------------------------------------------
@@ -197,7 +231,7 @@ socket.on('connect', () => {
   document.body.dataset.connection = 'connected';
   status.clear();
   flushUnread();
-  void catchUp();
+  void redeemInvite().then(catchUp);
 });
 socket.on('disconnect', (reason) => {
   document.body.dataset.connection = 'reconnecting';
@@ -253,5 +287,77 @@ ui.message.addEventListener('input', () => {
 });
 ui.message.addEventListener('blur', () => myTyping.stop());
 document.addEventListener('visibilitychange', flushUnread);
+
+// ---- sharing, only when the citizen presses a button ---------------------------------
+
+const MAX_PHOTO_BYTES = 900_000;
+
+ui.shareLocation.addEventListener('click', () => {
+  if (!('geolocation' in navigator)) {
+    status.error('This browser cannot share a location. Tell the call-taker where you are.');
+    return;
+  }
+  ui.shareLocation.disabled = true;
+  status.info('Finding your location…');
+  navigator.geolocation.getCurrentPosition(
+    (position) => {
+      void ask('location:share', {
+        latitude: position.coords.latitude,
+        longitude: position.coords.longitude,
+        accuracy: position.coords.accuracy,
+        at: new Date(position.timestamp).toISOString(),
+      }).then((reply) => {
+        ui.shareLocation.disabled = false;
+        if (reply.ok) status.info('Your location was sent to the call-taker.');
+        else status.error(`Your location was not sent: ${describeError(reply)}`);
+      });
+    },
+    (err) => {
+      ui.shareLocation.disabled = false;
+      status.error(`Your location could not be found (${err.message || 'not allowed'}). Tell the call-taker where you are.`);
+    },
+    { enableHighAccuracy: true, timeout: 20_000, maximumAge: 30_000 },
+  );
+});
+
+/** A photo small enough for the chat: as it is, or scaled down to a JPEG. */
+async function fitPhoto(file: File): Promise<{ name: string; type: string; data: ArrayBuffer }> {
+  if (file.size <= MAX_PHOTO_BYTES) return { name: file.name, type: file.type, data: await file.arrayBuffer() };
+  const bitmap = await createImageBitmap(file);
+  for (const side of [1600, 1200, 800]) {
+    const scale = Math.min(1, side / Math.max(bitmap.width, bitmap.height));
+    const canvas = document.createElement('canvas');
+    canvas.width = Math.round(bitmap.width * scale);
+    canvas.height = Math.round(bitmap.height * scale);
+    canvas.getContext('2d')?.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, 'image/jpeg', 0.8));
+    if (blob && blob.size <= MAX_PHOTO_BYTES) return { name: file.name.replace(/\.[^.]*$/, '') + '.jpg', type: 'image/jpeg', data: await blob.arrayBuffer() };
+  }
+  throw new Error('the photo is too large');
+}
+
+ui.photo.addEventListener('change', () => {
+  const file = ui.photo.files?.[0];
+  ui.photo.value = '';
+  if (!file) return;
+  void (async () => {
+    const id = clientId();
+    const item = bubble('inbound', 'You', new Date().toISOString(), `Photo: ${file.name}`);
+    photos.set(id, item);
+    const state = el('span', { class: 'msg-status', text: 'sending…', testid: 'send-status' });
+    item.append(el('p', { class: 'msg-foot' }, [state]));
+    ui.log.append(item);
+    follow();
+    try {
+      const photo = await fitPhoto(file);
+      if (!(await ensureSession())) throw new Error('the chat could not start');
+      const reply = await ask('photo:send', { clientId: id, name: photo.name, contentType: photo.type, data: photo.data });
+      state.textContent = reply.ok ? 'sent' : `not sent: ${describeError(reply)}`;
+      if (reply.ok) shown.set(reply.data.id, item);
+    } catch (err) {
+      state.textContent = `not sent: ${err instanceof Error ? err.message : 'error'}`;
+    }
+  })();
+});
 
 if (token) sessionStarted();

@@ -4,7 +4,8 @@
  * attachments loaded as messages appear and released when the view is cleared).
  */
 import { OPEN_STATUSES, roleAtLeast, type DeliveryStatus } from '../domain/types.ts';
-import type { AgentView, ConversationView, MessageView } from '../realtime/events.ts';
+import type { AgentView, ConversationEventView, ConversationView, MessageView } from '../realtime/events.ts';
+import { eventItem } from './console-sharing.ts';
 import type { AttachmentLoader } from './console-attachments.ts';
 import { conversationMeta, messageItem, setDelivery, statusLabel, telHref } from './console-view.ts';
 import type { TypingIndicator } from './typing-indicator.ts';
@@ -33,6 +34,8 @@ export interface ConversationPane {
   update(conversation: ConversationView, me: AgentView): void;
   /** Adds a message of the shown conversation once, in id order. */
   add(message: MessageView): void;
+  /** Adds entries of the shown conversation's log of events once, in time order. */
+  addEvents(events: ConversationEventView[]): void;
   /** Updates an outbound message's delivery status. */
   delivery(update: { id: number; status: DeliveryStatus; error: string | null }): void;
   close(): void;
@@ -41,12 +44,32 @@ export interface ConversationPane {
 export function conversationPane(ui: PaneElements, typing: TypingIndicator, attachments: AttachmentLoader): ConversationPane {
   let current: ConversationView | undefined;
   const items = new Map<number, HTMLLIElement>();
+  /** System entries (joined, transferred, ...) by event id, placed by time among the messages. */
+  const events = new Map<number, HTMLLIElement>();
+  const addEvent = (e: ConversationEventView) => {
+    if (!current || e.conversationId !== current.id || events.has(e.id)) return;
+    const follow = nearBottom();
+    const item = eventItem(e);
+    const at = Date.parse(e.at);
+    let next: Element | null = null;
+    for (const node of ui.log.children) {
+      const time = node.querySelector('time')?.getAttribute('datetime');
+      if (time && Date.parse(time) > at) {
+        next = node;
+        break;
+      }
+    }
+    ui.log.insertBefore(item, next);
+    events.set(e.id, item);
+    if (follow) ui.log.scrollTop = ui.log.scrollHeight;
+  };
 
   const renderHead = (me: AgentView) => {
     if (!current) return;
     const c = current;
     const mine = c.agentId === me.id;
-    const canReply = (c.status === 'active' || c.status === 'on_hold') && (mine || roleAtLeast(me.role, 'supervisor'));
+    const canReply =
+      (c.status === 'active' || c.status === 'on_hold') && (mine || c.participantIds.includes(me.id) || roleAtLeast(me.role, 'supervisor'));
     ui.title.textContent = c.contact.display;
     ui.meta.textContent = conversationMeta(c);
     ui.pane.dataset.status = c.status;
@@ -80,6 +103,7 @@ export function conversationPane(ui: PaneElements, typing: TypingIndicator, atta
 
   const clearLog = () => {
     items.clear();
+    events.clear();
     attachments.clear();
     ui.log.replaceChildren();
     following = true;
@@ -126,6 +150,9 @@ export function conversationPane(ui: PaneElements, typing: TypingIndicator, atta
       renderHead(me);
     },
     add,
+    addEvents(list) {
+      for (const e of list) addEvent(e);
+    },
     delivery(u) {
       const item = items.get(u.id);
       if (item) setDelivery(item, u.status, u.error);

@@ -8,6 +8,8 @@ import { OPEN_STATUSES, PRESENCES, RESOLUTIONS, roleAtLeast, type Presence, type
 import type { AgentClientEvents, AgentServerEvents, AgentView, ConversationView } from '../realtime/events.ts';
 import { attachmentLoader } from './console-attachments.ts';
 import { conversationPane } from './console-pane.ts';
+import { consoleExtras } from './console-extras.ts';
+import { consoleSharing } from './console-sharing.ts';
 import { compareConversations, conversationRow, RESOLUTION_LABELS, waitingText } from './console-view.ts';
 import { byId, clientId, el, isSendKey, statusLine, typingEmitter } from './dom.ts';
 import { http } from './http.ts';
@@ -55,6 +57,53 @@ const pane = conversationPane(
   typing,
   attachmentLoader(() => session?.token),
 );
+const extras = consoleExtras(
+  {
+    reply: ui.reply,
+    canned: byId('canned', HTMLSelectElement),
+    smsCounter: byId('sms-counter', HTMLSpanElement),
+    location: byId('location', HTMLElement),
+    locationCurrent: byId('location-current', HTMLParagraphElement),
+    locationHistory: byId('location-history', HTMLOListElement),
+    locationForm: byId('location-form', HTMLFormElement),
+    locationLat: byId('location-lat', HTMLInputElement),
+    locationLon: byId('location-lon', HTMLInputElement),
+  },
+  () => session?.token,
+  (text) => status.error(text),
+);
+
+const sharing = consoleSharing(
+  {
+    participants: byId('participants', HTMLUListElement),
+    join: byId('join', HTMLButtonElement),
+    leave: byId('leave', HTMLButtonElement),
+    takeover: byId('takeover', HTMLButtonElement),
+    inviteAgent: byId('invite-agent', HTMLSelectElement),
+    invite: byId('invite', HTMLButtonElement),
+    transferTarget: byId('transfer-target', HTMLSelectElement),
+    transferNote: byId('transfer-note', HTMLInputElement),
+    transfer: byId('transfer', HTMLButtonElement),
+    noteForm: byId('note-form', HTMLFormElement),
+    noteText: byId('note-text', HTMLTextAreaElement),
+    addNote: byId('add-note', HTMLButtonElement),
+    sendNotice: byId('send-notice', HTMLButtonElement),
+    panel: byId('supervisor-panel', HTMLElement),
+    agentRows: byId('agent-rows', HTMLTableSectionElement),
+    queueRows: byId('queue-rows', HTMLTableSectionElement),
+    alerts: byId('alerts', HTMLElement),
+    alertList: byId('alert-list', HTMLUListElement),
+  },
+  {
+    session: () => session,
+    current: () => pane.current,
+    conversations: () => conversations.values(),
+    open: (id, join) => openConversation(id, join),
+    upsert: (c) => upsertConversation(c),
+    status,
+  },
+);
+const isSupervisor = () => session !== undefined && roleAtLeast(session.me.role, 'supervisor');
 
 interface Session {
   token: string;
@@ -72,7 +121,7 @@ let draft: { text: string; clientId: string } | undefined;
 
 function belongsInList(c: ConversationView): boolean {
   if (!session || !OPEN_STATUSES.includes(c.status)) return false;
-  return roleAtLeast(session.me.role, 'supervisor') || c.agentId === session.me.id;
+  return roleAtLeast(session.me.role, 'supervisor') || c.agentId === session.me.id || sharing.sharedWithMe(c, session.me);
 }
 
 function renderList(): void {
@@ -81,6 +130,7 @@ function renderList(): void {
   ui.list.replaceChildren(...sorted.map((c) => conversationRow(c, c.id === pane.current?.id, now)));
   ui.count.textContent = String(sorted.length);
   ui.listEmpty.hidden = sorted.length > 0;
+  sharing.panel();
 }
 
 function tick(): void {
@@ -100,6 +150,7 @@ function upsertConversation(c: ConversationView): void {
   else conversations.delete(c.id);
   renderList();
   if (session) pane.update(c, session.me);
+  sharing.render();
 }
 
 function notifyOffer(c: ConversationView): void {
@@ -117,14 +168,17 @@ function notifyOffer(c: ConversationView): void {
 // ---- open conversation ----------------------------------------------------------
 
 /** Opens (or, after a reconnect, reloads) a conversation: joins its room and merges its history. */
-async function openConversation(id: string): Promise<void> {
+async function openConversation(id: string, join = false): Promise<void> {
   if (!session) return;
-  const reply = await session.ask('conversation:open', { conversationId: id });
+  // An invitation not yet taken up is taken up by opening the conversation.
+  const joining = join || sharing.joinOnOpen(conversations.get(id), session.me);
+  const reply = await session.ask(joining ? 'conversation:join' : 'conversation:open', { conversationId: id });
   if (!session) return;
   if (!reply.ok) {
     status.error(`Could not open the conversation: ${describeError(reply)}`);
     if (pane.current?.id === id && (reply.error.code === 'not_found' || reply.error.code === 'forbidden')) {
       pane.close();
+      extras.clear();
       renderList();
     }
     return;
@@ -133,7 +187,12 @@ async function openConversation(id: string): Promise<void> {
     myTyping.stop();
     draft = undefined;
   }
+  if (joining) sharing.joined(id);
   pane.show(reply.data.conversation, reply.data.messages, session.me);
+  pane.addEvents(reply.data.events);
+  sharing.participants({ conversationId: id, participants: reply.data.participants });
+  upsertConversation(reply.data.conversation);
+  extras.show(reply.data.conversation);
   renderList();
 }
 
@@ -143,6 +202,24 @@ const myTyping = typingEmitter((on) => {
   const c = pane.current;
   if (session && c) session.socket.emit('typing', { conversationId: c.id, typing: on });
 });
+
+let relistTimer: ReturnType<typeof setTimeout> | undefined;
+/** Re-lists conversations soon, once however many unknown ones show up. */
+function relist(): void {
+  relistTimer ??= setTimeout(() => {
+    relistTimer = undefined;
+    void resync();
+  }, 300);
+}
+
+/** Typing an internal note: colleagues see it, the citizen is not told. */
+const noteTyping = typingEmitter((on) => {
+  const c = pane.current;
+  if (session && c) session.socket.emit('typing', { conversationId: c.id, typing: on, note: true });
+});
+const noteText = byId('note-text', HTMLTextAreaElement);
+noteText.addEventListener('input', () => (noteText.value.trim() ? noteTyping.poke() : noteTyping.stop()));
+noteText.addEventListener('blur', () => noteTyping.stop());
 
 // ---- session ------------------------------------------------------------------
 
@@ -167,7 +244,10 @@ async function resync(): Promise<void> {
     return;
   }
   conversations.clear();
-  for (const c of reply.data) if (belongsInList(c)) conversations.set(c.id, c);
+  for (const c of reply.data) {
+    sharing.listed(c, session.me);
+    if (belongsInList(c)) conversations.set(c.id, c);
+  }
   renderList();
   if (pane.current) await openConversation(pane.current.id);
 }
@@ -177,6 +257,7 @@ function connect(token: string): AgentSocket {
   socket.on('connect', () => {
     setConnection('connected');
     void resync();
+    sharing.start();
   });
   socket.on('disconnect', (reason) => {
     setConnection('reconnecting');
@@ -192,18 +273,31 @@ function connect(token: string): AgentSocket {
     upsertConversation(c);
     notifyOffer(c);
   });
-  socket.on('conversation:updated', (c) => upsertConversation(c));
-  socket.on('message:new', (m) => pane.add(m));
+  socket.on('conversation:updated', (c) => {
+    upsertConversation(c);
+    if (isSupervisor()) sharing.refresh();
+  });
+  socket.on('message:new', (m) => {
+    pane.add(m);
+    // A conversation supervisors have not seen yet (queued, not offered): list it.
+    if (isSupervisor() && !conversations.has(m.conversationId)) relist();
+  });
+  socket.on('conversation:event', (e) => pane.addEvents([e]));
+  socket.on('conversation:participants', (u) => sharing.participants(u));
+  socket.on('conversation:invited', (i) => sharing.invited(i));
+  socket.on('conversation:escalated', (p) => sharing.escalated(p));
   socket.on('message:status', (u) => pane.delivery(u));
   socket.on('typing', (u) => {
     if (session && u.conversationId === pane.current?.id && u.agentId !== session.me.id) typing.set(u.who, u.typing);
   });
+  socket.on('location:updated', (u) => extras.locations(u));
   socket.on('link:status', (u) => {
     const text = `${u.channel.toUpperCase()} link ${u.name} is ${u.state === 'up' ? 'up again' : `DOWN${u.lastError ? `: ${u.lastError}` : ''}`}`;
     if (u.state === 'up') status.info(text);
     else status.error(text);
   });
   socket.on('presence:changed', (agent) => {
+    sharing.refresh();
     if (session && agent.id === session.me.id) {
       session.me = agent;
       showPresence(agent.presence);
@@ -215,6 +309,7 @@ function connect(token: string): AgentSocket {
 function startSession(token: string, me: AgentView): void {
   const socket = connect(token);
   session = { token, me, socket, ask: requester<AgentClientEvents>(socket) };
+  void extras.start();
   ui.loginView.hidden = true;
   ui.workspace.hidden = false;
   ui.tools.hidden = false;
@@ -231,6 +326,8 @@ async function endSession(message?: string): Promise<void> {
   sessionStorage.removeItem(TOKEN_KEY);
   conversations.clear();
   pane.close();
+  extras.clear();
+  sharing.clear();
   renderList();
   ui.workspace.hidden = true;
   ui.tools.hidden = true;

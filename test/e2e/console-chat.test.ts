@@ -11,6 +11,7 @@ import { api, createAgents, startTestGateway, type TestGateway } from '../suppor
 import { waitFor } from '../support/wait.ts';
 
 const FIRE = 'There is a fire in my building, 3rd floor, 12 Elm Street';
+const ACK = 'A 911 call-taker has seen your message and is with you now.';
 const REPLY = 'Help is on the way. Are you safe?';
 const XSS = '<img src=x onerror=alert(1)>';
 const AGAIN = 'Still here, the smoke is getting worse';
@@ -156,11 +157,13 @@ describe('console and citizen chat in a browser', () => {
     await citizen.reload();
     const restored = await waitFor('the history after reload', async () => {
       const texts = await bodies(citizen, 'chat-log');
-      return texts.length === 3 && texts;
+      return texts.length === 4 && texts;
     });
-    expect(restored).toEqual([FIRE, REPLY, XSS]);
+    // The acknowledgement the citizen got when the agent accepted is part of the history.
+    expect(restored).toEqual([FIRE, ACK, REPLY, XSS]);
     expect(await citizen.getByTestId('message').evaluateAll((items) => items.map((i) => i.getAttribute('data-direction')))).toEqual([
       'inbound',
+      'system',
       'outbound',
       'inbound',
     ]);
@@ -171,7 +174,7 @@ describe('console and citizen chat in a browser', () => {
     await citizen.getByTestId('message-input').press('Enter');
     await agent.getByTestId('message-log').getByTestId('message-body').filter({ hasText: AGAIN }).waitFor();
     expect(await agent.getByTestId('conversation-row').count()).toBe(1);
-    expect(await bodies(agent, 'message-log')).toEqual([FIRE, REPLY, XSS, AGAIN]);
+    expect(await bodies(agent, 'message-log')).toEqual([FIRE, ACK, REPLY, XSS, AGAIN]);
 
     // Resolving removes the row and tells the citizen.
     await agent.getByTestId('resolution').selectOption('handled');

@@ -37,7 +37,8 @@ describe('call-back tasks in the console', () => {
     ]);
     // The page bundle is built on first request: build it while the agent and the link are created.
     await Promise.all([
-      createAgents(gw, [{ username: 'alice', capacity: 5 }]),
+      // Three texts (1 unit each) and a call (3 units, CHANNEL_WEIGHTS) fit at once.
+      createAgents(gw, [{ username: 'alice', capacity: 6 }]),
       (async () => expect((await fetch(`${gw.url}/assets/console.js`)).status).toBe(200))(),
       (async () => {
         link = await createTwilioLink(gw, await login(gw, 'admin', ADMIN_PASSWORD), fake, 'county twilio');

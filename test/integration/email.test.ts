@@ -237,10 +237,11 @@ describe('e-mail over IMAP and SMTP', () => {
   it('reads, exactly once each, five mails delivered while the IMAP server was down', async () => {
     const from = 'dave@citizen.test';
     await dovecot.stopServer();
+    // Dovecot's imap process keeps an IDLE connection for about ten seconds after its master stops.
     await waitFor('the mailbox down', async () => {
       const s = await statusOf(linkId);
       return s?.state !== 'up' && s?.lastError ? s : undefined;
-    }, 15_000);
+    }, 45_000);
     // Mail keeps arriving at the mail host (local delivery into the maildir) while IMAP is away.
     for (let i = 1; i <= 5; i++) await dovecot.deliverToMaildir(mail({ from, subject: `During the outage ${i}`, text: `outage mail ${i}` }));
     await dovecot.start();

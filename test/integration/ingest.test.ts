@@ -76,6 +76,7 @@ describe('ingest', () => {
       deliverViaLink: async () => undefined,
       reviveRoute: async () => undefined,
       reviveDeliver: async () => undefined,
+      timer: async () => undefined,
       routingDepth: async () => 0,
       close: async () => undefined,
     };

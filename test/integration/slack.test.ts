@@ -181,7 +181,9 @@ describe('Slack over the Events API', () => {
 
   it('stores a direct message before answering 200, offers it, and replies in its thread with the bot token', async () => {
     slack.setUser('U0ALICE', 'Alice Citizen');
-    const offered = nextEvent<ConversationView>(agent, 'conversation:offered', () => true, 15_000);
+    // This message's conversation, not an earlier one offered again (offer timeout, escalation offered to all).
+    const since = Date.now() - 500;
+    const offered = nextEvent<ConversationView>(agent, 'conversation:offered', (c) => Date.parse(c.openedAt) >= since, 15_000);
     const ts = slackTs();
     const res = await post(eventCallback(messageEvent({ user: 'U0ALICE', text: 'Someone broke in &amp; I can’t talk <@U0LIFELINE> see <https://maps.example/x|my place>', ts, channel: 'D0ALICE01' })));
     expect(res.status).toBe(200);

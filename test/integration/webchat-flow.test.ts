@@ -55,6 +55,7 @@ describe('web chat to agent console, end to end', () => {
     const history = await request<CitizenMessageView[]>(resumed, 'messages:since', { afterId: 0 });
     expect(history.map((m) => [m.direction, m.body])).toEqual([
       ['inbound', 'there is a fire in my building'],
+      ['system', 'A 911 call-taker has seen your message and is with you now.'],
       ['outbound', 'Help is on the way. Are you safe?'],
     ]);
 
@@ -62,7 +63,7 @@ describe('web chat to agent console, end to end', () => {
     expect(resolved.status).toBe('resolved');
     const closing = await waitFor('closing notice', async () => {
       const all = await request<CitizenMessageView[]>(resumed, 'messages:since', { afterId: 0 });
-      return all.find((m) => m.direction === 'system');
+      return all.find((m) => m.direction === 'system' && /closed/.test(m.body));
     });
     expect(closing.body).toMatch(/closed/);
     const me = await api<{ agent: { load: number } }>(gw, 'GET', '/api/auth/me', { token: alice!.token });

@@ -36,6 +36,10 @@ export function conversationRoutes(deps: { auth: Auth; console: ConsoleService; 
     const body = parse(reply, req.body);
     res.status(201).json({ message: await deps.console.reply(actorOf(res), { conversationId: id, ...body }) });
   });
+  r.post('/conversations/:id/emergency', agent, async (req, res) => {
+    const { id } = parse(idParam, req.params, 'id');
+    res.json({ conversation: await deps.console.flagEmergency(actorOf(res), id) });
+  });
   r.post('/conversations/:id/resolve', agent, async (req, res) => {
     const { id } = parse(idParam, req.params, 'id');
     const body = parse(resolveBody, req.body);
