@@ -88,7 +88,8 @@ export function buildReply(
   const mail: SendMailOptions = {
     from: { name: sender.fromName, address: sender.from },
     to: message.to,
-    subject: replySubject(thread.subject),
+    // A conversation the centre started (text-from-911) has no mail to answer: it opens a thread of its own.
+    subject: thread.lastMessageId === null && thread.subject.trim() === '' ? `Message from ${sender.fromName}` : replySubject(thread.subject),
     text: message.text,
     messageId,
     ...(thread.lastMessageId ? { inReplyTo: thread.lastMessageId } : {}),

@@ -131,7 +131,9 @@ function addServerMessage(m: CitizenMessageView): void {
   }
   if (shown.has(m.id)) return;
   const author = m.direction === 'inbound' ? 'You' : m.direction === 'system' ? 'Notice' : m.authorName ? `${m.authorName}, call-taker` : 'Call-taker';
-  const item = bubble(m.direction, author, m.createdAt, m.body);
+  // A photo sent from an earlier page has no text: say what it was rather than show an empty bubble.
+  const text = m.body === '' && m.direction === 'inbound' ? 'Photo sent' : m.body;
+  const item = bubble(m.direction, author, m.createdAt, text);
   item.dataset.messageId = String(m.id);
   if (m.direction === 'inbound') {
     item.dataset.state = 'sent';

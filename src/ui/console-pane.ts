@@ -135,6 +135,7 @@ export function conversationPane(ui: PaneElements, typing: TypingIndicator, atta
       if (current?.id !== conversation.id) {
         clearLog();
         ui.reply.value = '';
+        ui.reply.dispatchEvent(new Event('input'));
         typing.reset();
       }
       current = conversation;

@@ -451,7 +451,10 @@ async function sendReply(): Promise<void> {
     return;
   }
   draft = undefined;
-  if (pane.current?.id === conversationId && ui.reply.value.trim() === text) ui.reply.value = '';
+  if (pane.current?.id === conversationId && ui.reply.value.trim() === text) {
+    ui.reply.value = '';
+    ui.reply.dispatchEvent(new Event('input')); // the SMS counter follows the box
+  }
   pane.add(reply.data);
   status.clear();
 }

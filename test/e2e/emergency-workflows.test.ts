@@ -119,6 +119,11 @@ describe('emergency workflows in a browser', () => {
     expect(await counter.getAttribute('data-parts')).toBe('1');
     await agent.getByTestId('reply').fill('x'.repeat(161));
     await counter.filter({ hasText: 'GSM-7 · 2 parts' }).waitFor();
+    // Sending empties the box, and the counter follows it.
+    await agent.getByTestId('reply').fill('We are on our way.');
+    await agent.getByTestId('send').click();
+    await counter.filter({ hasText: 'SMS: GSM-7 · 0 parts' }).or(counter.filter({ hasText: '160 left' })).waitFor();
+    expect(await agent.getByTestId('reply').inputValue()).toBe('');
     expect(incidents).toEqual([]);
   });
 });

@@ -87,9 +87,9 @@ describe('buildReply', () => {
     expect(raw).toMatch(/^Auto-Submitted: auto-replied\r$/m);
   });
 
-  it('starts a new thread when the citizen never mailed', () => {
+  it('starts a new thread when the citizen never mailed (the centre wrote first)', () => {
     const { mail } = buildReply({ to: 'a@example.org', text: 'Hello', kind: 'reply' }, { subject: '', lastMessageId: null, references: [] }, sender);
-    expect(mail.subject).toBe('Re: Your message');
+    expect(mail.subject).toBe(`Message from ${sender.fromName}`);
     expect(mail.inReplyTo).toBeUndefined();
     expect(mail.references).toBeUndefined();
   });
