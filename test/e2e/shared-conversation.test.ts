@@ -208,4 +208,35 @@ describe('shared conversations and the supervisor in a browser', () => {
 
     expect(incidents).toEqual([]);
   });
+
+  it('raises the alert on the supervisor page when a real conversation misses its answer target', async () => {
+    const incidents: string[] = [];
+    const supervisor = await newPage('sam, second page', incidents);
+    const citizen = await newPage('second citizen', incidents, { viewport: { width: 400, height: 800 } });
+    await supervisor.addInitScript(NOTIFICATION_SPY);
+    await signIn(supervisor, 'sam');
+    // The default queue's answer target, shortened: the escalation timer is the real one.
+    await gw.store.sql`update queues set answer_target_seconds = 1 where is_default`;
+    try {
+      await citizen.goto(`${gw.url}/chat`);
+      await citizen.locator('body[data-connection="connected"]').waitFor();
+      await citizen.getByTestId('name').fill('Jordan');
+      await citizen.getByTestId('message-input').fill('My neighbour is not answering the door and smoke is coming out');
+      await citizen.getByTestId('send').click();
+      const alert = supervisor.getByRole('alert').getByTestId('escalation-alert').filter({ hasText: 'Jordan' });
+      await alert.waitFor();
+      const notified = await waitFor('the escalation notification', () =>
+        supervisor.evaluate(() =>
+          (window as unknown as { __notifications: Array<{ title: string; body: string }> }).__notifications.find((n) => n.body.includes('Jordan')),
+        ),
+      );
+      expect(notified.title).toBe('Lifeline: escalation');
+      const [row] = await gw.store.sql<Array<{ escalated_at: Date | null }>>`
+        select c.escalated_at from conversations c join contacts k on k.id = c.contact_id where k.name = 'Jordan'`;
+      expect(row?.escalated_at).not.toBeNull();
+      expect(incidents).toEqual([]);
+    } finally {
+      await gw.store.sql`update queues set answer_target_seconds = 50 where is_default`;
+    }
+  });
 });
