@@ -22,7 +22,7 @@ import { createMetrics } from './metrics.ts';
 import { startLinkSupervisor, type LinkSupervisor } from './links/supervisor.ts';
 import { createPostgresQueueBackend, createRedisQueueBackend, type JobWorker, type QueueBackend } from './queue/backend.ts';
 import { linkQueueName, QUEUE_NAMES } from './queue/catalog.ts';
-import { createEnqueuer } from './queue/enqueue.ts';
+import { createEnqueuer, enqueueAfterCommit } from './queue/enqueue.ts';
 import { attachAgentNamespace } from './realtime/agent-namespace.ts';
 import type { AgentNamespace, CitizenNamespace } from './realtime/events.ts';
 import { createNotifier, type Notifier } from './realtime/notifier.ts';
@@ -112,7 +112,19 @@ export async function startGateway(config: Config, adapterList: ChannelAdapter[]
   const agentsNs = io.of('/agent') as unknown as AgentNamespace;
   const citizensNs = io.of('/citizen') as unknown as CitizenNamespace;
   const notifier = createNotifier(agentsNs, citizensNs);
-  const consoleService = new ConsoleService({ db, enqueue, notifier, adapters, log });
+  const consoleService = new ConsoleService({
+    db,
+    enqueue,
+    notifier,
+    adapters,
+    log,
+    metrics,
+    // The e-mails go out from the timers worker (retried, each contact once): here they are only queued.
+    onEmergencyFlagged: async (conversationId, actor) => {
+      const err = await enqueueAfterCommit(enqueue.timer({ kind: 'emergency-contacts-email', conversationId, agentId: actor.agentId }, 0));
+      if (err) throw err;
+    },
+  });
   const locationService = new LocationService({ db, notifier, console: consoleService });
   // The listening URL is known only after listen(); invitation links are made later than that.
   let publicUrl = config.publicUrl ?? '';
@@ -155,14 +167,14 @@ export async function startGateway(config: Config, adapterList: ChannelAdapter[]
 
   const consoleProbe = createConsoleProbe(agentsNs);
   const alertMailer = config.role !== 'api' ? createAlertMailer({ smtpUrl: config.alertSmtpUrl, from: config.alertFrom }) : undefined;
-  if (config.role !== 'api' && !alertMailer) log.info('no ALERT_SMTP_URL: escalation e-mails to supervisors are off');
-  // Links in alert e-mails: the listening URL is known only after listen().
+  if (config.role !== 'api' && !alertMailer) log.info('no ALERT_SMTP_URL: escalation e-mails to supervisors and e-mails to emergency contacts are off');
+  // Links in alert and emergency contact e-mails: the listening URL is known only after listen().
   let timerBaseUrl = config.publicUrl ?? '';
   const workers: JobWorker[] = [];
   let sweeper: Sweeper | undefined;
   let retention: RetentionSweeper | undefined;
   const workerOptions = { concurrency: config.workerConcurrency, lockMs: config.jobLockMs, log };
-  const deliver = createOutboundProcessor({ db, enqueue, adapters, notifier, log });
+  const deliver = createOutboundProcessor({ db, enqueue, adapters, notifier, log, metrics });
   if (config.role !== 'api') {
     workers.push(
       queues.worker(

@@ -8,6 +8,7 @@ import type { ChannelAdapter, SendResult } from '../src/channel.ts';
 import type { Channel } from '../src/domain/types.ts';
 import { AppError } from '../src/errors.ts';
 import type { Logger } from '../src/log.ts';
+import type { Metrics } from '../src/metrics.ts';
 import { UnrecoverableError, type Job } from '../src/queue/backend.ts';
 import { deliverJob, type DeliverJob } from '../src/queue/catalog.ts';
 import type { Enqueuer } from '../src/queue/enqueue.ts';
@@ -25,6 +26,8 @@ export interface OutboundDeps {
   adapters: ReadonlyMap<Channel, ChannelAdapter>;
   notifier: Notifier;
   log: Logger;
+  /** Counts each message once, when its delivery is settled here (sent, or failed for good). */
+  metrics?: Pick<Metrics, 'outbound'>;
 }
 
 /** Records a delivery status and pushes it to the console; shared with adapters' receipts. */
@@ -106,6 +109,7 @@ export function createOutboundProcessor(deps: OutboundDeps) {
       if (!retryable || last) {
         await recordDelivery(deps, row.m.id, 'failed', { error: message });
         await acknowledgeOutbox(deps.db, data.outboxId);
+        deps.metrics?.outbound.inc({ channel: row.channel, status: 'failed' });
         log.warn({ err, attempts: job.attemptsMade + 1 }, 'outbound message failed for good');
         throw new UnrecoverableError(message);
       }
@@ -116,6 +120,7 @@ export function createOutboundProcessor(deps: OutboundDeps) {
     const sent = result;
     await persist(log, () => recordDelivery(deps, row.m.id, sent.status, { channelMessageId: sent.channelMessageId }));
     await persist(log, () => acknowledgeOutbox(deps.db, data.outboxId));
+    deps.metrics?.outbound.inc({ channel: row.channel, status: 'sent' });
     log.info({ channel: row.channel, status: sent.status }, 'message delivered to channel');
   };
 }

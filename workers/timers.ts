@@ -1,8 +1,9 @@
 /**
  * The timers worker: offer timeouts, answer-target escalations, inactivity
- * closes, the end of callback windows, and escalation e-mails. Each timer
- * acts only on the state it was set for (see src/store/timer-writes.ts), so
- * a stale timer, a repeated one or one run again after a crash is a no-op.
+ * closes, the end of callback windows, escalation e-mails and e-mails to
+ * emergency contacts. Each timer acts only on the state it was set for (see
+ * src/store/timer-writes.ts), so a stale timer, a repeated one or one run
+ * again after a crash is a no-op.
  */
 import { UnrecoverableError, type Job } from '../src/queue/backend.ts';
 import { timerJob, timerJobId, type TimerJob } from '../src/queue/catalog.ts';
@@ -11,6 +12,7 @@ import { scheduleCallbackWindow, scheduleInactivity } from '../src/queue/schedul
 import type { ConsoleService } from '../src/console/service.ts';
 import type { Logger } from '../src/log.ts';
 import type { AlertMailer } from '../src/outbound/alert-mail.ts';
+import { emailEmergencyContacts } from '../src/outbound/emergency-mail.ts';
 import { sendSystemText } from '../src/outbound/system-text.ts';
 import type { Notifier } from '../src/realtime/notifier.ts';
 import { getAgent } from '../src/store/agents.ts';
@@ -31,7 +33,7 @@ export interface TimerDeps {
   enqueue: Enqueuer;
   console: ConsoleService;
   notifier: Notifier;
-  /** Absent when no SMTP server is configured: escalation e-mails are skipped (logged). */
+  /** Absent when no SMTP server is configured: escalation and emergency contact e-mails are skipped (logged). */
   mailer?: AlertMailer;
   /** The console's address, for links in e-mails. */
   consoleUrl: () => string;
@@ -134,7 +136,7 @@ async function inactivity(deps: TimerDeps, job: Extract<TimerJob, { kind: 'inact
   if (dueAt > Date.now()) return reschedule(conversation.lastMessageAt);
   // A conversation nobody has accepted is an unanswered emergency: it waits (and escalates), never closed for silence.
   if (conversation.status !== 'active' && conversation.status !== 'on_hold') return reschedule(new Date());
-  const done = await resolveConversation(deps.db, conversation.id, 'abandoned', { type: 'system' }).catch((err: unknown) => {
+  const done = await resolveConversation(deps.db, conversation.id, 'timed_out', { type: 'system' }).catch((err: unknown) => {
     if (err instanceof UnroutedMessages) return null;
     throw err;
   });
@@ -186,6 +188,8 @@ export function createTimerProcessor(deps: TimerDeps) {
         return escalate(deps, data, log);
       case 'escalation-email':
         return escalationEmail(deps, data, log);
+      case 'emergency-contacts-email':
+        return emailEmergencyContacts(deps, data, log);
       case 'inactivity':
         return inactivity(deps, data, log);
       case 'callback-window':

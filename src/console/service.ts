@@ -7,6 +7,7 @@ import type { Actor } from '../auth/sessions.ts';
 import { roleAtLeast, type Channel, type Presence, type Resolution } from '../domain/types.ts';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
 import { storeReply } from '../outbound/reply.ts';
 import { enqueueAfterCommit, type Enqueuer } from '../queue/enqueue.ts';
 import type { AgentView, ConversationDetail, ConversationView, MessageView } from '../realtime/events.ts';
@@ -51,6 +52,8 @@ export interface ConsoleDeps {
   onEmergencyFlagged?: (conversationId: string, actor: Actor) => Promise<void> | void;
   adapters: ReadonlyMap<Channel, ChannelAdapter>;
   log: Logger;
+  /** Observes answer times (a conversation's first accept). */
+  metrics?: Pick<Metrics, 'answerSeconds'>;
 }
 
 const RESOLVED_TEXT = 'This conversation has been closed by the call-taker. If you still need help, write again or call 911.';
@@ -68,6 +71,7 @@ export class ConsoleService {
       access: (actor, conversationId, need) => this.load(actor, conversationId, need),
       publishConversation: (conversationId, extra) => this.publishConversation(conversationId, extra),
       publishMessage: (messageId, agentId) => this.publishMessage(messageId, agentId),
+      publishPresence: (agentId) => this.publishPresence(agentId),
     });
   }
 
@@ -154,11 +158,16 @@ export class ConsoleService {
     return message;
   }
 
-  /** Supervisors: every open conversation. Agents: theirs, those they share and those they are invited to. */
+  /**
+   * Supervisors: every open conversation. Agents: theirs, those offered to
+   * everyone (escalated, still waiting), those they share and those they are
+   * invited to.
+   */
   async listConversations(actor: Actor): Promise<ConversationView[]> {
     if (roleAtLeast(actor.role, 'supervisor')) return listOpenConversations(this.deps.db);
     const [own, shared] = await Promise.all([listOpenConversations(this.deps.db, actor.agentId), listSharedConversationIds(this.deps.db, actor.agentId)]);
-    const views = await Promise.all(shared.map((id) => getConversationView(this.deps.db, id)));
+    const listed = new Set(own.map((c) => c.id));
+    const views = await Promise.all(shared.filter((id) => !listed.has(id)).map((id) => getConversationView(this.deps.db, id)));
     return [...own, ...views.filter((v) => v !== undefined)];
   }
 
@@ -206,6 +215,7 @@ export class ConsoleService {
     }
     const ok = await acceptOffer(this.deps.db, conversationId, actor.agentId);
     if (!ok) throw new ConflictError('this conversation is no longer offered to you', 'not_offered');
+    if (ok.answerSeconds !== null) this.deps.metrics?.answerSeconds.observe({ channel: ok.channel }, ok.answerSeconds);
     this.log.info({ conversationId, agentId: actor.agentId, takenFrom: ok.takenFrom, dnd: ok.dnd }, 'conversation accepted');
     await this.afterAccept(actor.agentId, conversation, ok);
     const view = (await this.publishConversation(conversationId)) as ConversationView;

@@ -12,7 +12,8 @@ import { storeReply } from '../outbound/reply.ts';
 import { enqueueAfterCommit } from '../queue/enqueue.ts';
 import type { ConversationView, DirectoryView, MessageView, ParticipantView, TransferTarget } from '../realtime/events.ts';
 import { getAgent, listAgents } from '../store/agents.ts';
-import { AgentUnavailable, takeOverConversation, transferConversation } from '../store/assignments.ts';
+import { scheduleEscalation, scheduleOfferTimeout } from '../queue/schedule.ts';
+import { AgentUnavailable, restorePresenceAfterCall, takeOverConversation, transferConversation } from '../store/assignments.ts';
 import { getConversation, getConversationView } from '../store/conversations.ts';
 import {
   addParticipant,
@@ -33,6 +34,8 @@ export interface SharingHost {
   access(actor: Actor, conversationId: string, need?: 'view' | 'own'): Promise<ConversationRow>;
   publishConversation(conversationId: string, extraAgents?: Array<string | null>): Promise<ConversationView | undefined>;
   publishMessage(messageId: number, knownAgentId?: string | null): Promise<MessageView | undefined>;
+  /** Pushes an agent's presence (changed by the system) to them and to supervisors. */
+  publishPresence(agentId: string): Promise<void>;
 }
 
 const isOpen = (c: ConversationRow) => OPEN_STATUSES.includes(c.status);
@@ -168,19 +171,22 @@ export class ConversationSharing {
       target = { toQueueId: to.queueId, queueName: name };
     }
     const from = conversation.agentId ? await getAgent(this.deps.db, conversation.agentId) : undefined;
-    const eventId = await this.deps.db
+    const { eventId, moved, restored } = await this.deps.db
       .transaction(async (tx) => {
         const moved = await transferConversation(tx, conversationId, to);
         if (!moved) throw new ConflictError('conversation is no longer open', 'not_open');
         // The new owner is no longer a participant beside themselves; the previous one hands it on and is out.
         if ('agentId' in to) await removeParticipant(tx, conversationId, to.agentId);
         if (from) await removeParticipant(tx, conversationId, from.id);
-        return appendEvent(tx, {
+        const eventId = await appendEvent(tx, {
           conversationId,
           type: 'conversation.transferred',
           actorId: actor.agentId,
           data: { fromAgentId: from?.id ?? null, fromName: from?.displayName ?? null, ...target },
         });
+        // A voice call handed on: the do-not-disturb it set on the previous owner ends.
+        const restored = from && conversation.channel === 'voice' ? await restorePresenceAfterCall(tx, from.id, conversationId) : undefined;
+        return { eventId, moved, restored };
       })
       .catch((err: unknown) => {
         if (err instanceof AgentUnavailable) throw new ConflictError(`${String(target.toName)} is not available or has no free capacity`, 'agent_unavailable');
@@ -197,8 +203,18 @@ export class ConversationSharing {
     this.log.info({ conversationId, agentId: actor.agentId, ...target }, 'conversation transferred');
     if (from) this.deps.notifier.leaveConversation(from.id, conversationId);
     const view = (await this.host.publishConversation(conversationId, [from?.id ?? null])) as ConversationView;
+    // Timers like any offer or queueing: an ignored offer times out back to the queue; a wait in the new queue escalates.
+    const timer =
+      'agentId' in to
+        ? scheduleOfferTimeout(this.deps, { conversationId, agentId: to.agentId, version: moved.version, queueId: moved.queueId })
+        : scheduleEscalation(this.deps, { conversationId, queuedAt: moved.queuedAt, queueId: moved.queueId });
+    const timerErr = await enqueueAfterCommit(timer);
+    if (timerErr) this.log.error({ err: timerErr, conversationId }, 'setting the timer of a transferred conversation failed');
     if ('agentId' in to) this.deps.notifier.toAgents({ agentIds: [to.agentId] }, 'conversation:offered', view);
-    else await enqueueAfterCommit(this.deps.enqueue.dispatch({ reason: 'conversation transferred to a queue' }));
+    if (!('agentId' in to) || restored) {
+      await enqueueAfterCommit(this.deps.enqueue.dispatch({ reason: restored ? 'agent back from a voice call' : 'conversation transferred to a queue' }));
+    }
+    if (from && restored) await this.host.publishPresence(from.id);
     await this.publishEvent(conversationId, { id: eventId });
     await this.host.publishMessage(note.messageId, view.agentId);
     await this.publishParticipants(conversationId);
@@ -211,21 +227,29 @@ export class ConversationSharing {
     const conversation = await this.host.access(actor, conversationId, 'own');
     if (!isOpen(conversation)) throw new ConflictError(`conversation is ${conversation.status}`, 'not_open');
     const from = conversation.agentId ? await getAgent(this.deps.db, conversation.agentId) : undefined;
-    const eventId = await this.deps.db.transaction(async (tx) => {
+    const { eventId, restored } = await this.deps.db.transaction(async (tx) => {
       const taken = await takeOverConversation(tx, conversationId, actor.agentId);
       if (!taken) throw new ConflictError('conversation is no longer open', 'not_open');
-      if (taken.fromAgentId === actor.agentId && conversation.status !== 'offered' && conversation.status !== 'queued') return undefined;
+      if (taken.fromAgentId === actor.agentId && conversation.status !== 'offered' && conversation.status !== 'queued') return { eventId: undefined, restored: undefined };
       await removeParticipant(tx, conversationId, actor.agentId);
       if (from && from.id !== actor.agentId) await addParticipant(tx, conversationId, from.id, actor.agentId);
-      return appendEvent(tx, {
+      const eventId = await appendEvent(tx, {
         conversationId,
         type: 'conversation.taken_over',
         actorId: actor.agentId,
         data: { fromAgentId: from?.id ?? null, fromName: from?.displayName ?? null },
       });
+      // The supervisor has the call now: the do-not-disturb it set on the previous owner ends.
+      const restored =
+        from && from.id !== actor.agentId && conversation.channel === 'voice' ? await restorePresenceAfterCall(tx, from.id, conversationId) : undefined;
+      return { eventId, restored };
     });
     const view = (await this.host.publishConversation(conversationId, [from?.id ?? null])) as ConversationView;
     if (eventId === undefined) return view;
+    if (from && restored) {
+      await this.host.publishPresence(from.id);
+      await enqueueAfterCommit(this.deps.enqueue.dispatch({ reason: 'agent back from a voice call' }));
+    }
     this.log.info({ conversationId, agentId: actor.agentId, from: from?.id }, 'conversation taken over');
     await this.publishEvent(conversationId, { id: eventId });
     await this.publishParticipants(conversationId);

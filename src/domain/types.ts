@@ -17,8 +17,12 @@ export type ConversationStatus = (typeof CONVERSATION_STATUSES)[number];
 /** Statuses in which a conversation is still open (the contact's current one). */
 export const OPEN_STATUSES: readonly ConversationStatus[] = ['queued', 'offered', 'active', 'on_hold'];
 
-export const RESOLUTIONS = ['handled', 'false_alarm', 'transferred', 'abandoned', 'duplicate', 'referred'] as const;
+/** `timed_out` is set by the inactivity timer only (see `AGENT_RESOLUTIONS`). */
+export const RESOLUTIONS = ['handled', 'false_alarm', 'transferred', 'abandoned', 'duplicate', 'referred', 'timed_out'] as const;
 export type Resolution = (typeof RESOLUTIONS)[number];
+
+/** The resolutions an agent may choose when closing a conversation. */
+export const AGENT_RESOLUTIONS = ['handled', 'false_alarm', 'transferred', 'abandoned', 'duplicate', 'referred'] as const satisfies readonly Resolution[];
 
 export const ROLES = ['agent', 'supervisor', 'admin'] as const;
 export type Role = (typeof ROLES)[number];

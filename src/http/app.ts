@@ -25,6 +25,7 @@ import { sharingRoutes } from './routes/sharing.ts';
 import { cannedReplyRoutes } from './routes/canned-replies.ts';
 import { conversationExtraRoutes } from './routes/conversation-extras.ts';
 import { reportRoutes } from './routes/reports.ts';
+import { emergencyContactRoutes } from './routes/emergency-contacts.ts';
 import type { LocationService } from '../console/locations.ts';
 import type { OutreachService } from '../console/outreach.ts';
 
@@ -78,6 +79,7 @@ export function createApp(deps: AppDeps): Express {
   api.use(linkRoutes(deps));
   api.use(cannedReplyRoutes(deps));
   api.use(reportRoutes(deps));
+  api.use(emergencyContactRoutes(deps));
   app.use('/api', api);
   return app;
 }

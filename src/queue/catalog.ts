@@ -56,6 +56,8 @@ export const timerJob = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('callback-window'), conversationId: z.string().uuid(), resolvedAt: iso }),
   /** E-mails one supervisor about an escalation. */
   z.object({ kind: z.literal('escalation-email'), conversationId: z.string().uuid(), agentId: z.string().uuid(), escalatedAt: iso }),
+  /** E-mails the emergency contacts of a conversation's queue and of the agent who flagged it (once: a conversation is flagged once). */
+  z.object({ kind: z.literal('emergency-contacts-email'), conversationId: z.string().uuid(), agentId: z.string().uuid() }),
 ]);
 export type TimerJob = z.infer<typeof timerJob>;
 
@@ -77,6 +79,8 @@ export function timerJobId(job: TimerJob): string {
       return `callback-window-${job.conversationId}-${ms(job.resolvedAt)}`;
     case 'escalation-email':
       return `escalation-email-${job.conversationId}-${job.agentId}-${ms(job.escalatedAt)}`;
+    case 'emergency-contacts-email':
+      return `emergency-contacts-email-${job.conversationId}`;
   }
 }
 

@@ -20,6 +20,28 @@ export function toAgentView(a: AgentRow): AgentView {
   };
 }
 
+/** What administrators (and supervisors, on `GET /api/agents`) see of an agent: its settings too, never the password hash. */
+export interface AdminAgentView extends AgentView {
+  email: string | null;
+  phone: string | null;
+  skills: string[];
+  languages: string[];
+  queueIds: string[];
+  disabled: boolean;
+}
+
+export function toAdminAgentView(a: AgentRow): AdminAgentView {
+  return {
+    ...toAgentView(a),
+    email: a.email,
+    phone: a.phone,
+    skills: a.skills,
+    languages: a.languages,
+    queueIds: a.queueIds,
+    disabled: a.disabled,
+  };
+}
+
 export async function getAgent(db: DbOrTx, id: string): Promise<AgentRow | undefined> {
   const [row] = await db.select().from(agents).where(eq(agents.id, id));
   return row;
@@ -35,6 +57,12 @@ export async function listAgents(db: DbOrTx): Promise<AgentView[]> {
   return rows.map(toAgentView);
 }
 
+/** Every agent with its settings, for the admin API. */
+export async function listAgentsForAdmin(db: DbOrTx): Promise<AdminAgentView[]> {
+  const rows = await db.select().from(agents).orderBy(asc(agents.username));
+  return rows.map(toAdminAgentView);
+}
+
 export interface NewAgent {
   username: string;
   displayName: string;
@@ -44,6 +72,8 @@ export interface NewAgent {
   skills?: string[];
   languages?: string[];
   queueIds?: string[];
+  email?: string | null;
+  phone?: string | null;
 }
 
 /** Inserts an agent; undefined when the username is taken. */
@@ -55,8 +85,9 @@ export async function insertAgent(db: DbOrTx, agent: NewAgent): Promise<AgentRow
 export async function updateAgent(
   db: DbOrTx,
   id: string,
-  patch: Partial<Pick<AgentRow, 'displayName' | 'role' | 'capacity' | 'disabled' | 'passwordHash' | 'skills' | 'languages' | 'queueIds'>>,
+  patch: Partial<Pick<AgentRow, 'displayName' | 'role' | 'capacity' | 'disabled' | 'passwordHash' | 'skills' | 'languages' | 'queueIds' | 'email' | 'phone'>>,
 ): Promise<AgentRow | undefined> {
+  if (Object.keys(patch).length === 0) return getAgent(db, id);
   const [row] = await db
     .update(agents)
     .set({ ...patch, version: sql`${agents.version} + 1` })

@@ -178,6 +178,8 @@ export interface Accepted {
   channel: ConversationRow['channel'];
   /** The agent was set do-not-disturb for a voice call in progress. */
   dnd: boolean;
+  /** Seconds from opening to this accept when it is the conversation's first; null for a later one. */
+  answerSeconds: number | null;
 }
 
 /**
@@ -196,6 +198,7 @@ export async function acceptOffer(db: Db, conversationId: string, agentId: strin
         agentId: conversations.agentId,
         weight: conversations.weight,
         escalatedAt: conversations.escalatedAt,
+        acceptedAt: conversations.acceptedAt,
         version: conversations.version,
       })
       .from(conversations)
@@ -222,7 +225,11 @@ export async function acceptOffer(db: Db, conversationId: string, agentId: strin
         version: sql`${conversations.version} + 1`,
       })
       .where(and(eq(conversations.id, conversationId), eq(conversations.version, current.version)))
-      .returning({ queuedAt: conversations.queuedAt, channel: conversations.channel });
+      .returning({
+        queuedAt: conversations.queuedAt,
+        channel: conversations.channel,
+        answerSeconds: sql<number>`extract(epoch from ${conversations.acceptedAt} - ${conversations.openedAt})::float8`,
+      });
     if (!row) return undefined;
     const takenFrom = !own && current.status === 'offered' && current.agentId ? current.agentId : null;
     if (takenFrom) await releaseLoad(tx, takenFrom, current.weight);
@@ -238,7 +245,7 @@ export async function acceptOffer(db: Db, conversationId: string, agentId: strin
       data: own ? {} : { escalated: true, takenFrom },
     });
     const dnd = row.channel === 'voice' && (await setDndForCall(tx, conversationId, agentId));
-    return { takenFrom, queuedAt: row.queuedAt, channel: row.channel, dnd };
+    return { takenFrom, queuedAt: row.queuedAt, channel: row.channel, dnd, answerSeconds: current.acceptedAt === null ? Number(row.answerSeconds) : null };
   });
 }
 
@@ -425,17 +432,26 @@ export class AgentUnavailable extends Error {
   }
 }
 
+/** What a transfer did: the previous owner and the state the new offer or queueing is at (its timers key on it). */
+export interface Transferred {
+  fromAgentId: string | null;
+  version: number;
+  queuedAt: Date;
+  queueId: string | null;
+}
+
 /**
  * Moves an open conversation to another agent (offered to them, taken under
  * the same presence and capacity guards as routing) or to a queue (waiting
- * there again). The previous owner's load is freed. Run inside a transaction.
- * Returns the previous owner, or undefined when the conversation is not open.
+ * there again, entering it now: its answer target counts from the transfer).
+ * The previous owner's load is freed. Run inside a transaction. Returns
+ * undefined when the conversation is not open.
  */
 export async function transferConversation(
   tx: Tx,
   conversationId: string,
   to: { agentId: string } | { queueId: string },
-): Promise<{ fromAgentId: string | null } | undefined> {
+): Promise<Transferred | undefined> {
   const [current] = await tx
     .select({ agentId: conversations.agentId, weight: conversations.weight })
     .from(conversations)
@@ -457,16 +473,18 @@ export async function transferConversation(
       .returning({ id: agents.id });
     if (took.length === 0) throw new AgentUnavailable(to.agentId);
   }
-  await tx
+  const [row] = await tx
     .update(conversations)
     .set(
       'agentId' in to
         ? { status: 'offered', agentId: to.agentId, offeredAt: sql`now()`, firstOfferedAt: sql`coalesce(${conversations.firstOfferedAt}, now())`, version: sql`${conversations.version} + 1` }
-        : { status: 'queued', agentId: null, offeredAt: null, queueId: to.queueId, version: sql`${conversations.version} + 1` },
+        : { status: 'queued', agentId: null, offeredAt: null, queueId: to.queueId, queuedAt: sql`now()`, version: sql`${conversations.version} + 1` },
     )
-    .where(eq(conversations.id, conversationId));
+    .where(eq(conversations.id, conversationId))
+    .returning({ version: conversations.version, queuedAt: conversations.queuedAt, queueId: conversations.queueId });
+  if (!row) throw new OptimisticConflict(`conversation ${conversationId}`);
   if (current.agentId) await releaseLoad(tx, current.agentId, current.weight);
-  return { fromAgentId: current.agentId };
+  return { fromAgentId: current.agentId, ...row };
 }
 
 /**

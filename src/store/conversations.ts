@@ -1,7 +1,7 @@
 /**
  * Conversation and message queries for the console and the workers.
  */
-import { and, asc, desc, eq, gt, inArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, or, sql } from 'drizzle-orm';
 import type { ConversationStatus, DeliveryStatus } from '../domain/types.ts';
 import { DELIVERY_STATUSES, deliveryAdvances, OPEN_STATUSES } from '../domain/types.ts';
 import type { AttachmentView, CitizenMessageView, ConversationView, MessageView } from '../realtime/events.ts';
@@ -81,15 +81,25 @@ export async function getConversationView(db: DbOrTx, id: string): Promise<Conve
   return row ? toConversationView(row) : undefined;
 }
 
-/** Open conversations, for one agent or (agentId undefined) all of them, highest priority then oldest first. */
+/**
+ * Open conversations, highest priority then oldest first: all of them
+ * (agentId undefined), or an agent's: those they hold or are offered, and
+ * those offered to everyone (escalated and still waiting; not confidential
+ * ones, which only the agents in them may open).
+ */
 export async function listOpenConversations(db: DbOrTx, agentId?: string): Promise<ConversationView[]> {
   const open = inArray(conversations.status, [...OPEN_STATUSES]);
+  const offeredToAll = and(
+    isNotNull(conversations.escalatedAt),
+    inArray(conversations.status, ['queued', 'offered']),
+    eq(conversations.confidential, false),
+  );
   const rows = await db
     .select(conversationColumns)
     .from(conversations)
     .innerJoin(contacts, eq(contacts.id, conversations.contactId))
     .leftJoin(agents, eq(agents.id, conversations.agentId))
-    .where(agentId ? and(open, eq(conversations.agentId, agentId)) : open)
+    .where(agentId ? and(open, or(eq(conversations.agentId, agentId), offeredToAll)) : open)
     .orderBy(desc(conversations.priority), asc(conversations.queuedAt))
     .limit(500);
   return rows.map(toConversationView);
@@ -147,6 +157,21 @@ export async function listMessages(db: DbOrTx, conversationId: string, afterId =
     .orderBy(asc(messages.id))
     .limit(limit);
   return rows.map(toMessageView);
+}
+
+/** The latest `limit` messages the citizen sent in a conversation (content not purged), oldest first. */
+export async function lastInboundMessages(
+  db: DbOrTx,
+  conversationId: string,
+  limit: number,
+): Promise<Array<{ body: string; attachments: Attachment[]; createdAt: Date }>> {
+  const rows = await db
+    .select({ body: messages.body, attachments: messages.attachments, createdAt: messages.createdAt })
+    .from(messages)
+    .where(and(eq(messages.conversationId, conversationId), eq(messages.direction, 'inbound'), isNull(messages.purgedAt)))
+    .orderBy(desc(messages.id))
+    .limit(limit);
+  return rows.reverse();
 }
 
 /** One message as the console shows it. */

@@ -32,6 +32,7 @@ export const RESOLUTION_LABELS: Record<Resolution, string> = {
   abandoned: 'Abandoned',
   duplicate: 'Duplicate',
   referred: 'Referred',
+  timed_out: 'Closed for inactivity',
 };
 
 /** "waiting 0:42" while queued or offered, "active 3:10" once someone accepted it. */

@@ -4,7 +4,7 @@
  * (re)connect the page re-lists conversations and reloads the open one.
  */
 import { io, type Socket } from 'socket.io-client';
-import { OPEN_STATUSES, PRESENCES, RESOLUTIONS, roleAtLeast, type Presence, type Resolution } from '../domain/types.ts';
+import { AGENT_RESOLUTIONS, OPEN_STATUSES, PRESENCES, roleAtLeast, type Presence, type Resolution } from '../domain/types.ts';
 import type { AgentClientEvents, AgentServerEvents, AgentView, ConversationView } from '../realtime/events.ts';
 import { attachmentLoader } from './console-attachments.ts';
 import { conversationPane } from './console-pane.ts';
@@ -478,7 +478,7 @@ ui.reply.addEventListener('blur', () => myTyping.stop());
 
 async function boot(): Promise<void> {
   ui.presence.replaceChildren(...PRESENCES.map((p) => el('option', { text: p, attrs: { value: p } })));
-  ui.resolution.replaceChildren(...RESOLUTIONS.map((r) => el('option', { text: RESOLUTION_LABELS[r], attrs: { value: r } })));
+  ui.resolution.replaceChildren(...AGENT_RESOLUTIONS.map((r) => el('option', { text: RESOLUTION_LABELS[r], attrs: { value: r } })));
   setInterval(tick, 1000);
   const token = sessionStorage.getItem(TOKEN_KEY);
   if (token) {

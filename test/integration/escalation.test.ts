@@ -94,4 +94,46 @@ describe('escalation', () => {
     const me = await api<{ agent: { presence: string } }>(gw, 'GET', '/api/auth/me', { token: quick!.token });
     expect(me.status).toBe(200);
   });
+  it("lists conversations offered to all in every agent's console (not confidential ones), so a reload still shows them", async () => {
+    const [keen, reader] = await createAgents(gw, [{ username: 'keen', capacity: 10 }, { username: 'reader' }]);
+    const keenSocket = await connectAgent(gw, keen!.token);
+    await request(keenSocket, 'presence:set', { presence: 'available' });
+    const write = async (text: string) => {
+      const citizen = await connectCitizen(gw);
+      await request(citizen, 'session:start', {});
+      const { conversationId } = await request<{ conversationId: string }>(citizen, 'message:send', { clientId: randomUUID(), text });
+      return { citizen, conversationId };
+    };
+    const escalated = (conversationId: string) =>
+      waitFor(`conversation ${conversationId} escalated`, async () => {
+        const [row] = await gw.store.sql`select escalated_at from conversations where id = ${conversationId}`;
+        return row?.escalated_at !== null && row?.escalated_at !== undefined;
+      });
+    await setDefaultQueue(gw, { answer_target_seconds: 1, offer_timeout_seconds: 60 });
+    const open = await write('Please help, I am hiding');
+    const secret = await write('Do not tell anyone');
+    await gw.store.sql`update conversations set confidential = true where id = ${secret.conversationId}`;
+    await escalated(open.conversationId);
+    await escalated(secret.conversationId);
+    await setDefaultQueue(gw, { answer_target_seconds: 600 });
+    const calm = await write('A question about a parking ticket');
+    await waitFor('the calm conversation offered', async () => {
+      const [row] = await gw.store.sql`select status from conversations where id = ${calm.conversationId}`;
+      return row?.status === 'offered';
+    });
+
+    // Reader holds none of them and is not available: the escalated, non-confidential one is in the list anyway.
+    const socket = await connectAgent(gw, reader!.token);
+    const listed = (await request<ConversationView[]>(socket, 'conversation:list', {})).map((c) => c.id);
+    expect(listed).toContain(open.conversationId);
+    expect(listed).not.toContain(secret.conversationId);
+    expect(listed).not.toContain(calm.conversationId);
+    const http = await api<{ conversations: ConversationView[] }>(gw, 'GET', '/api/conversations', { token: reader!.token });
+    expect(http.body.conversations.find((c) => c.id === open.conversationId)).toMatchObject({ status: 'offered', escalatedAt: expect.any(String) });
+    expect(http.body.conversations.map((c) => c.id)).not.toContain(calm.conversationId);
+    // Once someone accepts it, it is no longer everyone's.
+    await request(keenSocket, 'conversation:accept', { conversationId: open.conversationId });
+    expect((await request<ConversationView[]>(socket, 'conversation:list', {})).map((c) => c.id)).not.toContain(open.conversationId);
+    for (const s of [keenSocket, socket, open.citizen, secret.citizen, calm.citizen]) s.disconnect();
+  });
 });

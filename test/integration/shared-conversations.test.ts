@@ -260,4 +260,36 @@ describe('shared conversations', () => {
       ['conversation.transferred', alice.id, 'alice', 'bob'],
     ]);
   });
+  it("restores the previous owner's presence when a voice call is taken over or transferred", async () => {
+    const presence = async () => (await gw.store.sql<Array<{ presence: string; presence_before_dnd: string | null }>>`
+      select presence, presence_before_dnd from agents where id = ${alice.id}`)[0]!;
+    /** Alice holds a voice conversation with its call in progress: the system set her do-not-disturb. */
+    async function onACall(text: string): Promise<string> {
+      const { conversationId } = await citizenConversation(text);
+      const [c] = await gw.store.sql`update conversations set channel = 'voice' where id = ${conversationId} returning channel_link_id`;
+      await gw.store.sql`insert into calls (call_sid, link_id, conversation_id, from_number, to_number, status)
+        values (${`CA${randomUUID().replaceAll('-', '')}`}, ${c!.channel_link_id}, ${conversationId}, '+14155550100', '+14155550911', 'in-progress')`;
+      await gw.store.sql`update agents set presence = 'dnd', presence_before_dnd = 'available' where id = ${alice.id}`;
+      return conversationId;
+    }
+    const samSocket = await connectAgent(gw, sam.token);
+    sockets.push(samSocket);
+    // Alice is the only one taking new work.
+    expect(await api(gw, 'PUT', '/api/agents/me/presence', { token: bob.token, body: { presence: 'away' } })).toMatchObject({ status: 200 });
+
+    const first = await onACall('I can hear someone downstairs');
+    const restored = nextEvent<{ id: string; presence: string }>(aliceSocket, 'presence:changed', (a) => a.id === alice.id && a.presence === 'available');
+    await request(samSocket, 'conversation:takeover', { conversationId: first });
+    await restored;
+    expect(await presence()).toEqual({ presence: 'available', presence_before_dnd: null });
+    expect((await eventsOf(first)).filter((e) => e.type === 'agent.presence_restored').map((e) => e.data)).toEqual([{ agentId: alice.id, presence: 'available' }]);
+
+    const second = await onACall('The smoke alarm is going off');
+    const [queue] = await gw.store.sql<Array<{ id: string }>>`select id from queues where is_default`;
+    const restoredAgain = nextEvent<{ id: string; presence: string }>(aliceSocket, 'presence:changed', (a) => a.id === alice.id && a.presence === 'available');
+    await request(aliceSocket, 'conversation:transfer', { conversationId: second, to: { queueId: queue!.id }, note: 'Needs a fire dispatcher', clientId: randomUUID() });
+    await restoredAgain;
+    expect(await presence()).toEqual({ presence: 'available', presence_before_dnd: null });
+    expect((await eventsOf(second)).map((e) => e.type)).toContain('agent.presence_restored');
+  });
 });

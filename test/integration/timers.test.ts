@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConversationView } from '../../src/realtime/events.ts';
-import { api, connectAgent, connectCitizen, createAgents, request, startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { ADMIN_PASSWORD, api, connectAgent, connectCitizen, createAgents, login, request, startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { jobState, restart, setDefaultQueue } from '../support/timers.ts';
 import { nextEvent, waitFor } from '../support/wait.ts';
 
@@ -85,6 +85,65 @@ describe('offer timeout', () => {
   });
 });
 
+describe('transfer timers', () => {
+  it('times out a transfer the agent ignores: back to the queue and offered to the next agent', async () => {
+    const gw = await start();
+    await setDefaultQueue(gw, { offer_timeout_seconds: 1, missed_offers_before_away: 5, answer_target_seconds: 600 });
+    const [alice, bob] = await createAgents(gw, [{ username: 'alice' }, { username: 'bob' }]);
+    const a = await connectAgent(gw, alice!.token);
+    await request(a, 'presence:set', { presence: 'available' });
+    const offered = nextEvent<ConversationView>(a, 'conversation:offered');
+    const { citizen, conversationId } = await citizenWrites(gw);
+    await offered;
+    await request(a, 'conversation:accept', { conversationId });
+    const b = await connectAgent(gw, bob!.token);
+    await request(b, 'presence:set', { presence: 'available' });
+
+    const toBob = nextEvent<ConversationView>(b, 'conversation:offered', (c) => c.id === conversationId);
+    const backToAlice = nextEvent<ConversationView>(a, 'conversation:offered', (c) => c.id === conversationId);
+    const transferred = await request<ConversationView>(a, 'conversation:transfer', { conversationId, to: { agentId: bob!.id }, note: 'Please take this one', clientId: randomUUID() });
+    expect(transferred).toMatchObject({ status: 'offered', agentId: bob!.id });
+    await toBob;
+    // Bob ignores it: the offer's own timer fires and routing offers it to the next agent.
+    await completed(gw, `offer-timeout-${conversationId}-${transferred.version}`);
+    expect((await backToAlice).agentId).toBe(alice!.id);
+    const [timedOut] = await gw.store.sql`select data from events where conversation_id = ${conversationId} and type = 'offer.timed_out'`;
+    expect((timedOut!.data as { agentId: string }).agentId).toBe(bob!.id);
+    const [bobRow] = await gw.store.sql`select load, missed_offers from agents where id = ${bob!.id}`;
+    expect(bobRow).toMatchObject({ load: 0, missed_offers: 1 });
+    const [row] = await gw.store.sql`select status, agent_id from conversations where id = ${conversationId}`;
+    expect(row).toMatchObject({ status: 'offered', agent_id: alice!.id });
+    for (const s of [a, b, citizen]) s.disconnect();
+  });
+
+  it("escalates a conversation transferred to a queue after that queue's answer target", async () => {
+    const gw = await start();
+    await setDefaultQueue(gw, { answer_target_seconds: 600 });
+    const [alice] = await createAgents(gw, [{ username: 'alice' }]);
+    const admin = await login(gw, 'admin', ADMIN_PASSWORD);
+    const urgent = await api<{ queue: { id: string } }>(gw, 'POST', '/api/queues', { token: admin, body: { name: 'Urgent', answerTargetSeconds: 5 } });
+    // Below the API's bound, to keep the test short.
+    await gw.store.sql`update queues set answer_target_seconds = 1 where id = ${urgent.body.queue.id}`;
+    const a = await connectAgent(gw, alice!.token);
+    await request(a, 'presence:set', { presence: 'available' });
+    const offered = nextEvent<ConversationView>(a, 'conversation:offered');
+    const { citizen, conversationId } = await citizenWrites(gw);
+    await offered;
+    await request(a, 'conversation:accept', { conversationId });
+    // Nobody available to take it in the new queue.
+    await request(a, 'presence:set', { presence: 'busy' });
+    const moved = await request<ConversationView>(a, 'conversation:transfer', { conversationId, to: { queueId: urgent.body.queue.id }, note: 'Needs urgent', clientId: randomUUID() });
+    expect(moved).toMatchObject({ status: 'queued', queueId: urgent.body.queue.id });
+    await completed(gw, `escalate-${conversationId}-${Date.parse(moved.queuedAt)}`);
+    const [escalated] = await gw.store.sql`select data from events where conversation_id = ${conversationId} and type = 'conversation.escalated'`;
+    expect((escalated!.data as { answerTargetSeconds: number }).answerTargetSeconds).toBe(1);
+    const [row] = await gw.store.sql`select status, escalated_at from conversations where id = ${conversationId}`;
+    expect(row!.status).toBe('queued');
+    expect(row!.escalated_at).not.toBeNull();
+    for (const s of [a, citizen]) s.disconnect();
+  });
+});
+
 describe('escalation timer', () => {
   it('fires once after a restart', async () => {
     let gw = await start();
@@ -118,7 +177,7 @@ describe('inactivity timer', () => {
       const [row] = await gw.store.sql`select status, resolution from conversations where id = ${conversationId}`;
       return row!.status === 'resolved' ? row : undefined;
     });
-    expect(closed.resolution).toBe('abandoned');
+    expect(closed.resolution).toBe('timed_out');
     expect(await eventCount(gw, conversationId, 'conversation.timed_out')).toBe(1);
     const notice = await waitFor('the inactivity notice stored', async () => {
       const rows = await gw.store.sql`select body from messages where conversation_id = ${conversationId} and direction = 'system' and body like 'This conversation was closed%'`;

@@ -3,12 +3,13 @@ import { Router } from 'express';
 import { hashPassword } from '../../auth/passwords.ts';
 import type { Auth } from '../../auth/sessions.ts';
 import { ConflictError, NotFoundError } from '../../errors.ts';
-import { insertAgent, listAgents, toAgentView, updateAgent } from '../../store/agents.ts';
+import { insertAgent, listAgentsForAdmin, toAdminAgentView, updateAgent } from '../../store/agents.ts';
 import type { Db } from '../../store/db.ts';
 import type { RuleCache } from '../../store/rules.ts';
-import { queues, routingRules } from '../../store/schema.ts';
+import { insertQueue, listQueues, updateQueue } from '../../store/queue-settings.ts';
+import { routingRules } from '../../store/schema.ts';
 import { requireRole } from '../middleware.ts';
-import { idParam, newAgentBody, newQueueBody, newRuleBody, updateAgentBody } from '../schemas.ts';
+import { idParam, newAgentBody, newQueueBody, newRuleBody, updateAgentBody, updateQueueBody } from '../schemas.ts';
 import { parse } from '../validate.ts';
 
 const isUniqueViolation = (err: unknown) =>
@@ -22,32 +23,43 @@ export function adminRoutes(deps: { auth: Auth; db: Db; rules: RuleCache }): Rou
   const admin = requireRole(deps.auth, 'admin');
 
   r.get('/agents', supervisor, async (_req, res) => {
-    res.json({ agents: await listAgents(deps.db) });
+    res.json({ agents: await listAgentsForAdmin(deps.db) });
   });
   r.post('/agents', admin, async (req, res) => {
     const { password, ...body } = parse(newAgentBody, req.body);
     const agent = await insertAgent(deps.db, { ...body, passwordHash: await hashPassword(password) });
     if (!agent) throw new ConflictError(`username ${body.username} is taken`, 'username_taken');
-    res.status(201).json({ agent: toAgentView(agent) });
+    res.status(201).json({ agent: toAdminAgentView(agent) });
   });
   r.patch('/agents/:id', admin, async (req, res) => {
     const { id } = parse(idParam, req.params, 'id');
     const { password, ...patch } = parse(updateAgentBody, req.body);
     const agent = await updateAgent(deps.db, id, { ...patch, ...(password ? { passwordHash: await hashPassword(password) } : {}) });
     if (!agent) throw new NotFoundError('agent', id);
-    res.json({ agent: toAgentView(agent) });
+    res.json({ agent: toAdminAgentView(agent) });
   });
 
   r.get('/queues', requireRole(deps.auth, 'agent'), async (_req, res) => {
-    res.json({ queues: await deps.db.select().from(queues).orderBy(asc(queues.name)) });
+    res.json({ queues: await listQueues(deps.db) });
   });
   r.post('/queues', admin, async (req, res) => {
     const body = parse(newQueueBody, req.body);
     try {
-      const [queue] = await deps.db.insert(queues).values(body).returning();
-      res.status(201).json({ queue });
+      res.status(201).json({ queue: await insertQueue(deps.db, body) });
     } catch (err) {
       if (isUniqueViolation(err)) throw new ConflictError(`a queue named ${body.name} exists`, 'name_taken');
+      throw err;
+    }
+  });
+  r.patch('/queues/:id', admin, async (req, res) => {
+    const { id } = parse(idParam, req.params, 'id');
+    const patch = parse(updateQueueBody, req.body);
+    try {
+      const queue = await updateQueue(deps.db, id, patch);
+      if (!queue) throw new NotFoundError('queue', id);
+      res.json({ queue });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new ConflictError(`a queue named ${String(patch.name)} exists`, 'name_taken');
       throw err;
     }
   });

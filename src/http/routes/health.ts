@@ -5,6 +5,7 @@ import type { Enqueuer } from '../../queue/enqueue.ts';
 import type { QueueBackend } from '../../queue/backend.ts';
 import type { Db } from '../../store/db.ts';
 import { listLinks, toLinkView } from '../../store/links.ts';
+import { countUnansweredByQueue } from '../../store/report-views.ts';
 
 const withDeadline = <T>(p: Promise<T>, ms: number, what: string) =>
   Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} did not answer in ${ms} ms`)), ms).unref())]);
@@ -26,6 +27,10 @@ export function healthRoutes(deps: { db: Db; queues: QueueBackend; enqueue: Enqu
   });
   r.get('/metrics', async (_req, res) => {
     deps.metrics.queueDepth.set({ queue: 'routing' }, await deps.enqueue.routingDepth().catch(() => -1));
+    // Waiting conversations per queue, from the store: the same for whichever process is scraped.
+    const waiting = await countUnansweredByQueue(deps.db).catch(() => undefined);
+    deps.metrics.queueWaiting.reset();
+    for (const { queue, waiting: n } of waiting ?? []) deps.metrics.queueWaiting.set({ queue }, n);
     // Link state lives with whichever process holds each link's lease: read it from the store.
     const links = await listLinks(deps.db).catch(() => []);
     deps.metrics.linkUp.reset();
