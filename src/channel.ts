@@ -4,6 +4,7 @@
  * adapter.
  */
 import type { Express } from 'express';
+import type { z } from 'zod';
 import type { Channel, DeliveryStatus } from './domain/types.ts';
 import type { Logger } from './log.ts';
 import type { Attachment, Location } from './store/schema.ts';
@@ -121,6 +122,8 @@ export interface LinkConfig {
 export interface LinkRunner {
   /** Validates a link's settings and secrets; throws ValidationError naming the field. */
   parse(input: { settings: unknown; secrets: unknown }): { settings: Record<string, unknown>; secrets: Record<string, string> };
+  /** The zod schemas `parse` validates with, for the API document (`/api/docs`); absent: documented as free-form objects. */
+  readonly schemas?: { readonly settings: z.ZodType; readonly secrets: z.ZodType };
   /** Starts the link (bind, connect); resolves once started, not once up. */
   start(link: LinkConfig): Promise<void>;
   /** Stops the link within a deadline. */

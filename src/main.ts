@@ -28,13 +28,15 @@ async function main(): Promise<void> {
     `  Lifeline is running (${config.mode} mode).`,
     `  Agent console:  ${gateway.url}/console`,
     `  Citizen chat:   ${gateway.url}/chat`,
+    `  Dashboard:      ${gateway.url}/dashboard`,
+    `  Administration: ${gateway.url}/admin`,
   ];
   if (gateway.generatedAdminPassword) {
     banner.push(
       `  First start: administrator "${config.adminUsername}" created with password`,
       `      ${gateway.generatedAdminPassword}`,
-      '  It is shown only this once. Sign in to the console with it, then set your own',
-      '  with PATCH /api/agents/<id> {"password": "..."} (or set ADMIN_PASSWORD before the first start).',
+      '  It is shown only this once. Sign in to /admin with it and set your own',
+      '  (or set ADMIN_PASSWORD before the first start).',
     );
   }
   process.stdout.write(`${banner.join('\n')}\n\n`);

@@ -16,7 +16,7 @@ import { ChannelSendError } from '../../src/errors.ts';
 import { getAttachmentContent, type IncomingAttachment } from '../../src/store/attachments.ts';
 import { getEmailThread } from '../../src/store/mailbox-state.ts';
 import type { AdapterDeps, ChannelAdapter, OutboundMessage, SendResult } from '../types.ts';
-import { parseEmailLink, type EmailSecrets, type EmailSettings } from './config.ts';
+import { emailSecretsSchema, emailSettingsSchema, parseEmailLink, type EmailSecrets, type EmailSettings } from './config.ts';
 import { Mailbox } from './mailbox.ts';
 import { buildReply } from './reply.ts';
 
@@ -69,6 +69,7 @@ export function createEmailAdapter(options: EmailAdapterOptions = {}): ChannelAd
   }
 
   const runner: LinkRunner = {
+    schemas: { settings: emailSettingsSchema, secrets: emailSecretsSchema },
     parse: (input) => {
       const parsed = parseEmailLink(input);
       return { settings: parsed.settings as unknown as Record<string, unknown>, secrets: parsed.secrets as Record<string, string> };

@@ -17,7 +17,7 @@ import { ChannelSendError } from '../../src/errors.ts';
 import type { Logger } from '../../src/log.ts';
 import { getSlackThreadAnchor } from '../../src/store/slack-threads.ts';
 import type { AdapterDeps, ChannelAdapter, OutboundMessage, SendResult } from '../types.ts';
-import { parseSlackLink, type SlackSettings } from './config.ts';
+import { slackSecretsSchema, slackSettingsSchema, parseSlackLink, type SlackSettings } from './config.ts';
 import { eventsPath, mountEventsRoute } from './events.ts';
 import { SlackLinkCache } from './link-cache.ts';
 import { escapeSlackText, parseChannelMessageId } from './normalise.ts';
@@ -103,6 +103,7 @@ export function createSlackAdapter(options: SlackAdapterOptions = {}): ChannelAd
   }
 
   const runner: LinkRunner = {
+    schemas: { settings: slackSettingsSchema, secrets: slackSecretsSchema },
     parse: (input) => {
       const parsed = parseSlackLink(input);
       return { settings: parsed.settings as unknown as Record<string, unknown>, secrets: parsed.secrets as Record<string, string> };

@@ -14,7 +14,7 @@ import type { LinkConfig, LinkRunner, LinkStatus } from '../../src/channel.ts';
 import { ChannelSendError } from '../../src/errors.ts';
 import type { AdapterDeps, ChannelAdapter, OutboundMessage, SendResult } from '../types.ts';
 import { SmppClientLink } from './client.ts';
-import { parseSmppLink } from './config.ts';
+import { smppSecretsSchema, smppSettingsSchema, parseSmppLink } from './config.ts';
 import type { SmppLink } from './link.ts';
 import { SmppServerLink } from './server.ts';
 
@@ -30,6 +30,7 @@ export function createSmppAdapter(options: SmppAdapterOptions = {}): ChannelAdap
   let deps: AdapterDeps | undefined;
 
   const runner: LinkRunner = {
+    schemas: { settings: smppSettingsSchema, secrets: smppSecretsSchema },
     parse: (input) => {
       const parsed = parseSmppLink(input);
       return { settings: parsed.settings, secrets: parsed.secrets };

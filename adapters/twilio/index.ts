@@ -15,7 +15,7 @@ import type { LinkConfig, LinkRunner, LinkStatus } from '../../src/channel.ts';
 import { ChannelSendError } from '../../src/errors.ts';
 import { lastNumberReached, recordTwilioMessage } from '../../src/store/twilio-messages.ts';
 import type { AdapterDeps, ChannelAdapter, OutboundMessage, SendResult } from '../types.ts';
-import { parseTwilioLink, type TwilioSecrets, type TwilioSettings } from './config.ts';
+import { twilioSecretsSchema, twilioSettingsSchema, parseTwilioLink, type TwilioSecrets, type TwilioSettings } from './config.ts';
 import type { TwilioContext, TwilioCounter } from './context.ts';
 import { checkAccount, createRestClient, isAuthFailure, sendSms, type TwilioClient } from './rest.ts';
 import { webhookUrls } from './twiml.ts';
@@ -87,6 +87,7 @@ export function createTwilioAdapter(options: TwilioAdapterOptions = {}): Channel
   }
 
   const runner: LinkRunner = {
+    schemas: { settings: twilioSettingsSchema, secrets: twilioSecretsSchema },
     parse: (input) => {
       const parsed = parseTwilioLink(input);
       return { settings: parsed.settings as unknown as Record<string, unknown>, secrets: parsed.secrets as Record<string, string> };

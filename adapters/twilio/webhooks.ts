@@ -9,7 +9,7 @@
  */
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import twilio from 'twilio';
-import { z } from 'zod';
+import { webhookLinkParams } from '../../src/http/schemas.ts';
 import { getLink } from '../../src/store/links.ts';
 import { parseTwilioLink } from './config.ts';
 import type { TwilioContext, WebhookLink } from './context.ts';
@@ -17,8 +17,6 @@ import { param, type WebhookParams } from './normalise.ts';
 import { receiveSms, replyStatus } from './sms.ts';
 import { webhookUrls, hangUp } from './twiml.ts';
 import { callStatus, dialResult, incomingCall, queueResult, holdInQueue, recording, transcription } from './voice.ts';
-
-const linkIdSchema = z.uuid();
 
 type Handler = (link: WebhookLink, params: WebhookParams, req: Request) => Promise<string | void> | string | void;
 
@@ -32,7 +30,7 @@ export function twilioWebhooks(ctx: TwilioContext): Router {
 
   /** The enabled Twilio link with this id, settings parsed once per version; undefined otherwise. */
   async function loadLink(id: string): Promise<WebhookLink | undefined> {
-    if (!linkIdSchema.safeParse(id).success) return undefined;
+    if (!webhookLinkParams.safeParse({ linkId: id }).success) return undefined;
     const row = await getLink(ctx.deps.db, id);
     if (!row || row.link.channel !== 'twilio' || !row.link.enabled) {
       cache.delete(id);

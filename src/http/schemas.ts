@@ -37,6 +37,9 @@ export const attachmentParams = z.object({
     .transform(Number),
 });
 
+/** `/webhooks/<channel>/:linkId/…`: the channel link a provider's webhook is for. */
+export const webhookLinkParams = z.object({ linkId: z.uuid('must be a link id (UUID)') });
+
 export const conversationRef = z.object({ conversationId: z.string().uuid('must be a UUID') });
 
 /** An e-mail address (alerts to agents, emergency contacts). */

@@ -99,6 +99,32 @@ export async function reportSummary(db: DbOrTx, filter: ReportFilter): Promise<R
   return summary;
 }
 
+/** One UTC hour of `report_hourly`: conversations opened in it and their outcomes. */
+export interface HourlyVolume {
+  hour: string;
+  conversations: number;
+  answered: number;
+  abandoned: number;
+  escalated: number;
+}
+
+/** The hours of `report_hourly` that overlap [from, to), oldest first; hours without conversations are absent. */
+export async function reportHourly(db: DbOrTx, range: { from: Date; to: Date }): Promise<HourlyVolume[]> {
+  const rows = (await db.execute(sql`
+    select hour, conversations, answered, abandoned, escalated
+      from report_hourly
+     where hour >= date_trunc('hour', ${range.from.toISOString()}::timestamptz at time zone 'UTC') at time zone 'UTC'
+       and hour < ${range.to.toISOString()}::timestamptz
+     order by hour`)) as unknown as Array<Record<string, unknown>>;
+  return rows.map((r) => ({
+    hour: new Date(r.hour as string).toISOString(),
+    conversations: Number(r.conversations),
+    answered: Number(r.answered),
+    abandoned: Number(r.abandoned),
+    escalated: Number(r.escalated),
+  }));
+}
+
 /** The columns of `report_conversations`, in the view's order: the CSV export's header. */
 export const REPORT_CONVERSATION_COLUMNS = [
   'conversation_id',

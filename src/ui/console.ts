@@ -14,10 +14,10 @@ import { compareConversations, conversationRow, RESOLUTION_LABELS, waitingText }
 import { byId, clientId, el, isSendKey, statusLine, typingEmitter } from './dom.ts';
 import { http } from './http.ts';
 import { describeError, requester } from './request.ts';
+import { loginForm, SESSION_ENDED } from './session.ts';
 import { typingIndicator } from './typing-indicator.ts';
 
 type AgentSocket = Socket<AgentServerEvents, AgentClientEvents>;
-const TOKEN_KEY = 'lifeline.console.token';
 
 const ui = {
   tools: byId('session-tools', HTMLDivElement),
@@ -26,10 +26,6 @@ const ui = {
   presence: byId('presence', HTMLSelectElement),
   notify: byId('notify-permission', HTMLButtonElement),
   logout: byId('logout', HTMLButtonElement),
-  loginView: byId('login-view', HTMLElement),
-  loginForm: byId('login-form', HTMLFormElement),
-  username: byId('login-username', HTMLInputElement),
-  password: byId('login-password', HTMLInputElement),
   workspace: byId('workspace', HTMLDivElement),
   list: byId('conversation-list', HTMLUListElement),
   count: byId('queue-count', HTMLSpanElement),
@@ -44,6 +40,7 @@ const ui = {
   resolve: byId('resolve', HTMLButtonElement),
 };
 const status = statusLine(byId('status', HTMLParagraphElement));
+const login = loginForm(status, (token, me) => startSession(token, me));
 const typing = typingIndicator(ui.typing, (who) => `${who.join(', ')} ${who.length > 1 ? 'are' : 'is'} typing…`);
 const pane = conversationPane(
   {
@@ -266,7 +263,7 @@ function connect(token: string): AgentSocket {
   });
   socket.on('connect_error', () => {
     // A refused handshake (expired or revoked session) is not retried by Socket.IO.
-    if (!socket.active) void endSession('Your session has ended; please sign in again.');
+    if (!socket.active) void endSession(SESSION_ENDED);
     else setConnection('reconnecting');
   });
   socket.on('conversation:offered', (c) => {
@@ -310,7 +307,7 @@ function startSession(token: string, me: AgentView): void {
   const socket = connect(token);
   session = { token, me, socket, ask: requester<AgentClientEvents>(socket) };
   void extras.start();
-  ui.loginView.hidden = true;
+  login.hide();
   ui.workspace.hidden = false;
   ui.tools.hidden = false;
   ui.whoami.textContent = `${me.displayName} (${me.role})`;
@@ -323,7 +320,6 @@ function startSession(token: string, me: AgentView): void {
 async function endSession(message?: string): Promise<void> {
   session?.socket.disconnect();
   session = undefined;
-  sessionStorage.removeItem(TOKEN_KEY);
   conversations.clear();
   pane.close();
   extras.clear();
@@ -331,34 +327,10 @@ async function endSession(message?: string): Promise<void> {
   renderList();
   ui.workspace.hidden = true;
   ui.tools.hidden = true;
-  ui.loginView.hidden = false;
-  ui.password.value = '';
-  ui.username.focus();
-  if (message) status.info(message);
+  login.signedOut(message);
 }
 
 // ---- user actions -----------------------------------------------------------------
-
-ui.loginForm.addEventListener('submit', (event) => {
-  event.preventDefault();
-  void (async () => {
-    const submit = ui.loginForm.querySelector('button');
-    if (submit) submit.disabled = true;
-    status.info('Signing in…');
-    const res = await http<{ token: string; agent: AgentView }>('POST', '/api/auth/login', undefined, {
-      username: ui.username.value.trim(),
-      password: ui.password.value,
-    });
-    if (submit) submit.disabled = false;
-    if (!res.ok) {
-      status.error(res.status === 401 ? 'Wrong username or password.' : `Could not sign in: ${res.message}`);
-      return;
-    }
-    sessionStorage.setItem(TOKEN_KEY, res.data.token);
-    ui.password.value = '';
-    startSession(res.data.token, res.data.agent);
-  })();
-});
 
 ui.logout.addEventListener('click', () => {
   void (async () => {
@@ -480,16 +452,8 @@ async function boot(): Promise<void> {
   ui.presence.replaceChildren(...PRESENCES.map((p) => el('option', { text: p, attrs: { value: p } })));
   ui.resolution.replaceChildren(...AGENT_RESOLUTIONS.map((r) => el('option', { text: RESOLUTION_LABELS[r], attrs: { value: r } })));
   setInterval(tick, 1000);
-  const token = sessionStorage.getItem(TOKEN_KEY);
-  if (token) {
-    const me = await http<{ agent: AgentView }>('GET', '/api/auth/me', token);
-    if (me.ok) {
-      startSession(token, me.data.agent);
-      return;
-    }
-    sessionStorage.removeItem(TOKEN_KEY);
-  }
-  await endSession(token ? 'Your session has ended; please sign in again.' : undefined);
+  const restored = await login.restore();
+  if (restored !== 'signed-in') await endSession(restored === 'expired' ? SESSION_ENDED : undefined);
 }
 
 void boot();

@@ -13,8 +13,10 @@ const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 const PAGES: Record<string, string> = {
   '/console': 'console.html',
   '/chat': 'chat.html',
+  '/dashboard': 'dashboard.html',
+  '/admin': 'admin.html',
 };
-const SCRIPTS = ['console', 'chat'] as const;
+const SCRIPTS = ['console', 'chat', 'dashboard', 'admin'] as const;
 
 function cached<T>(load: () => Promise<T>): () => Promise<T> {
   let value: Promise<T> | undefined;
@@ -48,7 +50,7 @@ const send = (res: Response, type: string, body: string) => {
   res.type(type).set('Cache-Control', 'no-cache').send(body);
 };
 
-/** Mounts `/console`, `/chat` and their assets. */
+/** Mounts `/console`, `/chat`, `/dashboard`, `/admin` and their assets. */
 export function mountPages(app: Express): void {
   for (const [route, file] of Object.entries(PAGES)) {
     const html = cached(() => readFile(here(`./${file}`), 'utf8'));

@@ -8,14 +8,17 @@ import { actorOf, requireRole } from '../middleware.ts';
 import { idParam } from '../schemas.ts';
 import { parse } from '../validate.ts';
 
-const locationBody = z.object({
+/** A location an agent types in. */
+export const locationBody = z.object({
   latitude: z.number().min(-90).max(90),
   longitude: z.number().min(-180).max(180),
   uncertaintyMeters: z.number().min(0).max(1_000_000).nullable().optional(),
 });
-const confirmParams = idParam.extend({ locationId: z.string().regex(/^[1-9][0-9]{0,14}$/, 'must be a location id').transform(Number) });
-const confidentialBody = z.object({ confidential: z.boolean() });
-const outboundBody = (maxChars: number) =>
+/** `/conversations/:id/locations/:locationId/confirm`. */
+export const confirmLocationParams = idParam.extend({ locationId: z.string().regex(/^[1-9][0-9]{0,14}$/, 'must be a location id').transform(Number) });
+export const confidentialBody = z.object({ confidential: z.boolean() });
+/** Text-from-911: a conversation the centre opens to a number or address. */
+export const outboundBody = (maxChars: number) =>
   z.object({
     linkId: z.string().uuid('must be a UUID'),
     address: z.string().trim().min(3).max(320),
@@ -50,7 +53,7 @@ export function conversationExtraRoutes(deps: {
     res.status(201).json({ locations: await deps.locations.add(actorOf(res), id, parse(locationBody, req.body)) });
   });
   r.post('/conversations/:id/locations/:locationId/confirm', agent, async (req, res) => {
-    const { id, locationId } = parse(confirmParams, req.params, 'params');
+    const { id, locationId } = parse(confirmLocationParams, req.params, 'params');
     res.json({ locations: await deps.locations.confirm(actorOf(res), id, locationId) });
   });
   r.post('/conversations/:id/confidential', agent, async (req, res) => {

@@ -10,7 +10,8 @@ import { requireRole } from '../middleware.ts';
 import { idParam } from '../schemas.ts';
 import { parse } from '../validate.ts';
 
-const newLink = z.object({
+/** A new link; `settings` and `secrets` are then validated by the channel's own schemas (`LinkRunner.schemas`). */
+export const newLinkBody = z.object({
   channel: z.enum(CHANNELS),
   name: z.string().trim().min(1).max(120),
   settings: z.record(z.string(), z.unknown()).default({}),
@@ -18,8 +19,8 @@ const newLink = z.object({
   enabled: z.boolean().default(true),
 });
 // No defaults here: a field left out of a change keeps its stored value (a secrets-only change must not reset settings or re-enable).
-const changeLink = z.object({
-  name: newLink.shape.name.optional(),
+export const changeLinkBody = z.object({
+  name: newLinkBody.shape.name.optional(),
   settings: z.record(z.string(), z.unknown()).optional(),
   secrets: z.record(z.string(), z.unknown()).optional(),
   enabled: z.boolean().optional(),
@@ -51,7 +52,7 @@ export function linkRoutes(deps: { auth: Auth; db: Db; adapters: ReadonlyMap<Cha
     res.json({ link: await viewOf(parse(idParam, req.params, 'id').id) });
   });
   r.post('/links', admin, async (req, res) => {
-    const body = parse(newLink, req.body);
+    const body = parse(newLinkBody, req.body);
     const parsed = runnerFor(body.channel).parse({ settings: body.settings, secrets: body.secrets });
     const link = await insertLink(deps.db, { channel: body.channel, name: body.name, enabled: body.enabled, ...parsed });
     if (!link) throw new ConflictError(`a link named ${body.name} exists`, 'name_taken');
@@ -60,7 +61,7 @@ export function linkRoutes(deps: { auth: Auth; db: Db; adapters: ReadonlyMap<Cha
   });
   r.patch('/links/:id', admin, async (req, res) => {
     const { id } = parse(idParam, req.params, 'id');
-    const body = parse(changeLink, req.body);
+    const body = parse(changeLinkBody, req.body);
     const current = await getLink(deps.db, id);
     if (!current) throw new NotFoundError('link', id);
     const patch: Parameters<typeof updateLink>[2] = { name: body.name, enabled: body.enabled };

@@ -7,7 +7,7 @@ import { ValidationError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { Db } from '../../store/db.ts';
 import { reportConversations } from '../../store/reports.ts';
-import { REPORT_CONVERSATION_COLUMNS, reportConversationPages, reportSummary, type ReportFilter } from '../../store/report-views.ts';
+import { REPORT_CONVERSATION_COLUMNS, reportConversationPages, reportHourly, reportSummary, type ReportFilter } from '../../store/report-views.ts';
 import { csvRow } from '../csv.ts';
 import { requireRole } from '../middleware.ts';
 import { parse } from '../validate.ts';
@@ -24,9 +24,9 @@ const instant = z
 
 const rangeFields = { from: instant.optional(), to: instant.optional() };
 const filterFields = { ...rangeFields, channel: z.enum(CHANNELS).optional(), queueId: z.uuid({ message: 'must be a queue id (UUID)' }).optional() };
-const exportQuery = z.object(rangeFields);
-const summaryQuery = z.object(filterFields);
-const csvQuery = z.object({ ...filterFields, status: z.enum(CONVERSATION_STATUSES).optional() });
+export const reportExportQuery = z.object(rangeFields);
+export const reportSummaryQuery = z.object(filterFields);
+export const reportCsvQuery = z.object({ ...filterFields, status: z.enum(CONVERSATION_STATUSES).optional() });
 
 /** Parses a report's query; a misspelt parameter is an error, not a silently wider report. */
 function parseQuery<S extends z.ZodObject>(schema: S, query: unknown): z.infer<S> {
@@ -67,6 +67,8 @@ async function write(res: Response, chunk: string): Promise<boolean> {
  *   metadata, message counts and, only when not confidential, message bodies (JSON);
  * - `GET /reports/summary?from&to[&channel][&queueId]`: figures overall, per
  *   channel and per queue, from the `report_` views;
+ * - `GET /reports/hourly?from&to`: conversations per UTC hour from `report_hourly`
+ *   (the dashboard's volume chart); hours from the one `from` falls in;
  * - `GET /reports/conversations.csv?from&to[&channel][&queueId][&status]`: one row per
  *   conversation from `report_conversations` (no content at all), streamed a page at a time.
  */
@@ -74,11 +76,11 @@ export function reportRoutes(deps: { auth: Auth; db: Db; log: Logger }): Router 
   const r = Router();
   const supervisor = requireRole(deps.auth, 'supervisor');
   r.get('/reports/conversations', supervisor, async (req, res) => {
-    const range = rangeOf(parseQuery(exportQuery, req.query));
+    const range = rangeOf(parseQuery(reportExportQuery, req.query));
     res.json({ from: range.from.toISOString(), to: range.to.toISOString(), conversations: await reportConversations(deps.db, range) });
   });
   r.get('/reports/summary', supervisor, async (req, res) => {
-    const q = parseQuery(summaryQuery, req.query);
+    const q = parseQuery(reportSummaryQuery, req.query);
     const filter: ReportFilter = { ...rangeOf(q), channel: q.channel, queueId: q.queueId };
     const summary = await reportSummary(deps.db, filter);
     res.json({
@@ -88,8 +90,12 @@ export function reportRoutes(deps: { auth: Auth; db: Db; log: Logger }): Router 
       ...summary,
     });
   });
+  r.get('/reports/hourly', supervisor, async (req, res) => {
+    const range = rangeOf(parseQuery(reportExportQuery, req.query));
+    res.json({ from: range.from.toISOString(), to: range.to.toISOString(), hours: await reportHourly(deps.db, range) });
+  });
   r.get('/reports/conversations.csv', supervisor, async (req, res) => {
-    const q = parseQuery(csvQuery, req.query);
+    const q = parseQuery(reportCsvQuery, req.query);
     const filter: ReportFilter = { ...rangeOf(q), channel: q.channel, queueId: q.queueId, status: q.status };
     const name = `conversations-${filter.from.toISOString().slice(0, 10)}-${filter.to.toISOString().slice(0, 10)}.csv`;
     res.status(200).type('text/csv; charset=utf-8; header=present').setHeader('content-disposition', `attachment; filename="${name}"`);
