@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { Redis } from 'ioredis';
+import type { Express } from 'express';
 import { Server } from 'socket.io';
 import type { ChannelAdapter, InboundMessage } from './channel.ts';
 import type { Config } from './config.ts';
@@ -44,6 +45,8 @@ import { createConsoleProbe } from './realtime/console-probe.ts';
 
 export interface Gateway {
   readonly config: Config;
+  /** The HTTP application: its router lists every route served (the API document's test walks it). */
+  readonly app: Express;
   readonly url: string;
   readonly port: number;
   readonly store: Store;
@@ -101,7 +104,6 @@ export async function startGateway(config: Config, adapterList: ChannelAdapter[]
   const metrics = createMetrics();
   const enqueue = createEnqueuer(queues, { attempts: config.outboundAttempts, backoffMs: config.outboundBackoffMs });
   const rules = createRuleCache(db);
-  const auth = createAuth(db, config.sessionTtlHours);
   const adapters = new Map<Channel, ChannelAdapter>(adapterList.map((a) => [a.channel, a]));
 
   const server = http.createServer();
@@ -112,6 +114,8 @@ export async function startGateway(config: Config, adapterList: ChannelAdapter[]
   const agentsNs = io.of('/agent') as unknown as AgentNamespace;
   const citizensNs = io.of('/citizen') as unknown as CitizenNamespace;
   const notifier = createNotifier(agentsNs, citizensNs);
+  // A logout or a disabled agent disconnects the consoles of the revoked sessions at once.
+  const auth = createAuth(db, config.sessionTtlHours, (revoked) => notifier.disconnectRevoked(revoked));
   const consoleService = new ConsoleService({
     db,
     enqueue,
@@ -255,6 +259,7 @@ export async function startGateway(config: Config, adapterList: ChannelAdapter[]
   let stopping: Promise<void> | undefined;
   return {
     config,
+    app,
     url,
     port,
     store,

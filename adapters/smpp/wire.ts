@@ -165,9 +165,10 @@ class Cursor {
 /**
  * Reads a whole `deliver_sm`, `submit_sm` or `data_sm` PDU (header included);
  * the first two share their body layout (SMPP 3.4 §4.4.1, §4.6.1).
- * @throws MalformedPduError when a field or optional parameter runs past the end.
+ * @throws MalformedPduError when the header, a field or an optional parameter runs past the end.
  */
 export function readMessagePdu(bytes: Buffer): MessagePdu {
+  if (bytes.length < HEADER_LENGTH) throw new MalformedPduError(`a PDU of ${bytes.length} octets is shorter than its header`);
   const header = readHeader(bytes);
   const command = messageCommandOf(header.commandId);
   if (!command) throw new MalformedPduError(`command 0x${header.commandId.toString(16)} is not deliver_sm, submit_sm or data_sm`);

@@ -26,6 +26,7 @@ import { cannedReplyRoutes } from './routes/canned-replies.ts';
 import { conversationExtraRoutes } from './routes/conversation-extras.ts';
 import { reportRoutes } from './routes/reports.ts';
 import { emergencyContactRoutes } from './routes/emergency-contacts.ts';
+import { docsRoutes } from './routes/docs.ts';
 import type { LocationService } from '../console/locations.ts';
 import type { OutreachService } from '../console/outreach.ts';
 
@@ -80,6 +81,7 @@ export function createApp(deps: AppDeps): Express {
   api.use(cannedReplyRoutes(deps));
   api.use(reportRoutes(deps));
   api.use(emergencyContactRoutes(deps));
+  api.use(docsRoutes(deps));
   app.use('/api', api);
   return app;
 }

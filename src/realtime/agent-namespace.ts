@@ -3,12 +3,13 @@
  * every event goes through the console service, which checks access.
  */
 import type { z } from 'zod';
-import type { Auth } from '../auth/sessions.ts';
+import { sessionKey, type Auth } from '../auth/sessions.ts';
 import type { ConsoleService } from '../console/service.ts';
 import { conversationRef, inviteBody, noteBody, presenceBody, replyBody, resolveBody, transferBody } from '../http/schemas.ts';
 import { parse } from '../http/validate.ts';
 import type { Logger } from '../log.ts';
 import { roleAtLeast } from '../domain/types.ts';
+import { AuthenticationError } from '../errors.ts';
 import { answer } from './ack.ts';
 import { rooms, type AgentNamespace } from './events.ts';
 import { z as zod } from 'zod';
@@ -16,6 +17,7 @@ import { z as zod } from 'zod';
 const since = conversationRef.extend({ afterId: zod.number().int().min(0) });
 const typingInput = conversationRef.extend({ typing: zod.boolean(), note: zod.boolean().optional() });
 const inviteInput = conversationRef.merge(inviteBody);
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface AgentNamespaceDeps {
   auth: Auth;
@@ -52,9 +54,27 @@ export function attachAgentNamespace(ns: AgentNamespace, deps: AgentNamespaceDep
 
   ns.on('connection', (socket) => {
     const token = (socket.handshake.auth as { token: string }).token;
-    // Re-check the session on every event: a revoked or expired token stops working at once.
-    const actor = () => deps.auth.authenticate(token);
+    // Re-check the session on every event: an expired or revoked token stops working, and the
+    // console is disconnected (after this event's error reply) so it stops receiving pushes too.
+    const actor = async () => {
+      try {
+        return await deps.auth.authenticate(token);
+      } catch (err) {
+        if (err instanceof AuthenticationError) setImmediate(() => socket.disconnect(true));
+        throw err;
+      }
+    };
     void socket.join(rooms.agent(socket.data.agentId));
+    void socket.join(rooms.session(sessionKey(token)));
+    // A console whose session expires while it sits idle is disconnected then, not at its next event.
+    let expiry: NodeJS.Timeout | undefined;
+    const watchExpiry = (at: Date | undefined) => {
+      if (!at || !socket.connected) return;
+      // setTimeout holds at most ~24.8 days: a longer session is looked at again then.
+      expiry = setTimeout(() => void actor().then((a) => watchExpiry(a.sessionExpiresAt), () => undefined), Math.min(MAX_TIMER_MS, Math.max(0, at.getTime() - Date.now()) + 10));
+      expiry.unref();
+    };
+    void actor().then((a) => watchExpiry(a.sessionExpiresAt), () => undefined);
     if (roleAtLeast(socket.data.role, 'supervisor')) void socket.join(rooms.supervisors);
 
     const on = <S extends z.ZodType, T>(schema: S, run: (input: z.infer<S>) => Promise<T>) =>
@@ -104,6 +124,7 @@ export function attachAgentNamespace(ns: AgentNamespace, deps: AgentNamespaceDep
       openRooms = [...socket.rooms].filter((room) => room.startsWith(rooms.conversation('')));
     });
     socket.on('disconnect', () => {
+      clearTimeout(expiry);
       const { agentId, role, displayName } = socket.data;
       // Whoever shares these conversations sees this console go.
       for (const room of openRooms) {

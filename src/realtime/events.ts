@@ -243,6 +243,8 @@ export type CitizenNamespace = Namespace<CitizenClientEvents, CitizenServerEvent
 
 export const rooms = {
   agent: (agentId: string) => `agent:${agentId}`,
+  /** The consoles of one login session (by token hash): disconnected together when it is revoked. */
+  session: (tokenHash: string) => `session:${tokenHash}`,
   conversation: (conversationId: string) => `conversation:${conversationId}`,
   supervisors: 'supervisors',
   citizen: (address: string) => `citizen:${address}`,

@@ -3,6 +3,7 @@
  * keeps nothing for a disconnected client: pages resync from the store on
  * reconnect, so a push is a hint, never the record.
  */
+import type { Revocation } from '../auth/sessions.ts';
 import type { AgentNamespace, AgentServerEvents, AgentSocketData, CitizenNamespace, CitizenServerEvents } from './events.ts';
 import { rooms } from './events.ts';
 
@@ -19,6 +20,8 @@ export interface Notifier {
   leaveConversation(agentId: string, conversationId: string): void;
   /** The agents (on every process) whose consoles have a conversation open, once each. */
   connectedAgents(conversationId: string): Promise<Array<Pick<AgentSocketData, 'agentId' | 'displayName' | 'role'>>>;
+  /** Disconnects the consoles (on every process) of a revoked session, or of every session of an agent. */
+  disconnectRevoked(revoked: Revocation): void;
 }
 
 /** A notifier over the process's Socket.IO namespaces (or, scaled out, their Redis adapter). */
@@ -38,6 +41,10 @@ export function createNotifier(agentsNs: AgentNamespace, citizensNs: CitizenName
     },
     leaveConversation(agentId, conversationId) {
       agentsNs.in(rooms.agent(agentId)).socketsLeave(rooms.conversation(conversationId));
+    },
+    disconnectRevoked(revoked) {
+      const room = 'agentId' in revoked ? rooms.agent(revoked.agentId) : rooms.session(revoked.tokenHash);
+      agentsNs.in(room).disconnectSockets(true);
     },
     async connectedAgents(conversationId) {
       const sockets = await agentsNs.in(rooms.conversation(conversationId)).fetchSockets();

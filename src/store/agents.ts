@@ -105,15 +105,20 @@ export async function insertSession(db: DbOrTx, agentId: string, tokenHash: stri
 }
 
 /** The agent behind a live session token hash (not expired, not revoked, agent enabled). */
-export async function findSessionAgent(db: DbOrTx, tokenHash: string): Promise<AgentRow | undefined> {
+export async function findSessionAgent(db: DbOrTx, tokenHash: string): Promise<(AgentRow & { sessionExpiresAt: Date }) | undefined> {
   const [row] = await db
-    .select({ agent: agents })
+    .select({ agent: agents, expiresAt: sessions.expiresAt })
     .from(sessions)
     .innerJoin(agents, eq(agents.id, sessions.agentId))
     .where(and(eq(sessions.tokenHash, tokenHash), isNull(sessions.revokedAt), gt(sessions.expiresAt, sql`now()`), eq(agents.disabled, false)));
-  return row?.agent;
+  return row ? { ...row.agent, sessionExpiresAt: row.expiresAt } : undefined;
 }
 
 export async function revokeSession(db: DbOrTx, tokenHash: string): Promise<void> {
   await db.update(sessions).set({ revokedAt: sql`now()` }).where(eq(sessions.tokenHash, tokenHash));
+}
+
+/** Revokes every live session of an agent (disabled: re-enabling must not bring old tokens back). */
+export async function revokeAgentSessions(db: DbOrTx, agentId: string): Promise<void> {
+  await db.update(sessions).set({ revokedAt: sql`now()` }).where(and(eq(sessions.agentId, agentId), isNull(sessions.revokedAt)));
 }

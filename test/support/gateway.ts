@@ -8,7 +8,7 @@ import { createAdapters } from '../../adapters/index.ts';
 import type { ChannelAdapter } from '../../src/channel.ts';
 import { loadConfig } from '../../src/config.ts';
 import { startGateway, type Gateway } from '../../src/gateway.ts';
-import { createLogger } from '../../src/log.ts';
+import { createLogger, type Logger } from '../../src/log.ts';
 import type { AgentClientEvents, AgentServerEvents, CitizenClientEvents, CitizenServerEvents, Reply } from '../../src/realtime/events.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 import { REDIS_URL } from './services.ts';
@@ -23,7 +23,7 @@ export interface TestGateway extends Gateway {
 
 export async function startTestGateway(
   env: Record<string, string> = {},
-  options: { adapters?: ChannelAdapter[]; database?: TestDatabase } = {},
+  options: { adapters?: ChannelAdapter[]; database?: TestDatabase; log?: Logger } = {},
 ): Promise<TestGateway> {
   const database = options.database ?? (await createTestDatabase());
   const config = loadConfig({
@@ -39,7 +39,7 @@ export async function startTestGateway(
     OUTBOUND_BACKOFF_MS: '50',
     ...env,
   });
-  const gateway = await startGateway(config, options.adapters ?? createAdapters(), createLogger(config.logLevel));
+  const gateway = await startGateway(config, options.adapters ?? createAdapters(), options.log ?? createLogger(config.logLevel));
   return Object.assign(gateway, {
     database,
     async destroy() {

@@ -36,6 +36,8 @@ export function adminRoutes(deps: { auth: Auth; db: Db; rules: RuleCache }): Rou
     const { password, ...patch } = parse(updateAgentBody, req.body);
     const agent = await updateAgent(deps.db, id, { ...patch, ...(password ? { passwordHash: await hashPassword(password) } : {}) });
     if (!agent) throw new NotFoundError('agent', id);
+    // Disabled: their sessions end now and their consoles are disconnected, not at the next expiry.
+    if (patch.disabled) await deps.auth.revokeAgent(id);
     res.json({ agent: toAdminAgentView(agent) });
   });
 
