@@ -15,7 +15,7 @@ import type { InboundMessage, IngestResult } from '../../src/channel.ts';
 import { AppError, AuthenticationError, NotFoundError, ValidationError } from '../../src/errors.ts';
 import type { Logger } from '../../src/log.ts';
 import { putAttachments } from '../../src/store/attachments.ts';
-import { hasInboundMessage } from '../../src/store/slack-threads.ts';
+import { hasInboundMessage } from '../../src/store/inbound.ts';
 import type { AdapterDeps } from '../types.ts';
 import { downloadSlackFiles } from './files.ts';
 import type { SlackLinkCache, SlackLinkEntry } from './link-cache.ts';

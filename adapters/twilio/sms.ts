@@ -5,7 +5,8 @@
  */
 import { putAttachments } from '../../src/store/attachments.ts';
 import type { Attachment } from '../../src/store/schema.ts';
-import { hasInbound, messageOnLink, recordTwilioMessage, updateTwilioMessageStatus } from '../../src/store/twilio-messages.ts';
+import { hasInboundMessage } from '../../src/store/inbound.ts';
+import { messageOnLink, recordTwilioMessage, updateTwilioMessageStatus } from '../../src/store/twilio-messages.ts';
 import type { TwilioContext, WebhookLink } from './context.ts';
 import { deliveryFromMessageStatus, mediaName, param, parseSmsWebhook, type IncomingMedia, type WebhookParams } from './normalise.ts';
 import { fetchTwilioFile, FetchRefused } from './rest.ts';
@@ -51,7 +52,7 @@ export async function receiveSms(ctx: TwilioContext, link: WebhookLink, params: 
     ctx.log.warn({ linkId: link.id, to: sms.to }, 'text to a number not listed on the link; stored anyway');
   }
   // A repeated webhook: acknowledge without fetching the media again.
-  if (await hasInbound(ctx.deps.db, link.id, sms.sid)) {
+  if (await hasInboundMessage(ctx.deps.db, link.id, sms.sid)) {
     ctx.count(link.id, 'duplicates');
     return emptyMessagingResponse();
   }

@@ -22,7 +22,7 @@ import {
   withdrawCallback,
 } from '../../src/store/calls.ts';
 import type { Attachment, CallRow } from '../../src/store/schema.ts';
-import { hasInbound } from '../../src/store/twilio-messages.ts';
+import { hasInboundMessage } from '../../src/store/inbound.ts';
 import type { TwilioContext, WebhookLink } from './context.ts';
 import {
   callerAddress,
@@ -211,7 +211,7 @@ export async function recording(ctx: TwilioContext, link: WebhookLink, params: W
     ctx.log.warn({ linkId: link.id, callSid, recordingSid }, 'recording of an unknown call');
     return;
   }
-  if (kind === 'voicemail' && (await hasInbound(ctx.deps.db, link.id, recordingSid))) return;
+  if (kind === 'voicemail' && (await hasInboundMessage(ctx.deps.db, link.id, recordingSid))) return;
   ctx.count(link.id, 'recordings');
   const duration = seconds(param(params, 'RecordingDuration')) ?? null;
   await setCallRecording(ctx.deps.db, callSid, { sid: recordingSid, url, durationSeconds: duration });

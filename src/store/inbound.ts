@@ -6,8 +6,11 @@
  * The postgres.js client is shared with drizzle, which takes over its date and
  * JSON serialisation: values go in as text with explicit casts.
  */
+import { and, eq } from 'drizzle-orm';
 import type postgres from 'postgres';
 import type { InboundMessage, IngestResult } from '../channel.ts';
+import type { DbOrTx } from './db.ts';
+import { messages } from './schema.ts';
 
 export interface StoredInbound extends IngestResult {
   /** The outbox row to enqueue; null for a duplicate. */
@@ -52,4 +55,14 @@ export async function storeInbound(sql: postgres.Sql, msg: InboundMessage): Prom
     if (isUniqueViolation(err)) return call(sql, msg);
     throw err;
   }
+}
+
+/** Whether an inbound message with this channel id is stored on the link already (a channel's retry or repeated webhook). */
+export async function hasInboundMessage(db: DbOrTx, linkId: string, channelMessageId: string): Promise<boolean> {
+  const [row] = await db
+    .select({ id: messages.id })
+    .from(messages)
+    .where(and(eq(messages.channelLinkId, linkId), eq(messages.channelMessageId, channelMessageId), eq(messages.direction, 'inbound')))
+    .limit(1);
+  return row !== undefined;
 }

@@ -3,9 +3,8 @@
  * channel message ids are `<channel>:<ts>` (adapters/slack), so the citizen's
  * messages name the Slack channel and thread replies belong in.
  */
-import { and, eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { DbOrTx } from './db.ts';
-import { messages } from './schema.ts';
 
 /**
  * The channel message id of the message a reply threads under: the
@@ -24,14 +23,4 @@ export async function getSlackThreadAnchor(db: DbOrTx, conversationId: string, l
        and m.direction = 'inbound' and split_part(m.channel_message_id, ':', 1) = latest.channel
      order by m.id asc limit 1`);
   return rows[0]?.channel_message_id;
-}
-
-/** True when an inbound message with this channel message id is stored on the link (a retried event). */
-export async function hasInboundMessage(db: DbOrTx, linkId: string, channelMessageId: string): Promise<boolean> {
-  const [row] = await db
-    .select({ id: messages.id })
-    .from(messages)
-    .where(and(eq(messages.channelLinkId, linkId), eq(messages.channelMessageId, channelMessageId), eq(messages.direction, 'inbound')))
-    .limit(1);
-  return row !== undefined;
 }

@@ -25,15 +25,6 @@ export async function updateTwilioMessageStatus(db: DbOrTx, linkId: string, sid:
   return row?.messageId;
 }
 
-/** Whether an inbound message with this channel id is stored on the link already (a repeated webhook). */
-export async function hasInbound(db: DbOrTx, linkId: string, channelMessageId: string): Promise<boolean> {
-  const [row] = await db
-    .select({ id: messages.id })
-    .from(messages)
-    .where(and(eq(messages.channelLinkId, linkId), eq(messages.channelMessageId, channelMessageId), eq(messages.direction, 'inbound')))
-    .limit(1);
-  return row !== undefined;
-}
 
 /**
  * The PSAP number the citizen of a conversation last texted or called on a

@@ -6,7 +6,7 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from '../support/browser.ts';
+import { launchBrowser, signIn } from '../support/browser.ts';
 import { ADMIN_PASSWORD, api, login, startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { FakeSmsc } from '../support/smsc.ts';
 
@@ -54,11 +54,7 @@ describe('admin page in a browser', () => {
     watch(page, incidents);
     const admin = await login(gw, 'admin', ADMIN_PASSWORD);
 
-    await page.goto(`${gw.url}/admin`);
-    await page.getByTestId('login-username').fill('admin');
-    await page.getByTestId('login-password').fill(ADMIN_PASSWORD);
-    await page.getByTestId('login-submit').click();
-    await page.locator('body[data-loaded="true"]').waitFor();
+    await signIn(page, gw.url, 'admin', { page: 'admin', password: ADMIN_PASSWORD });
     expect(await page.getByTestId('whoami').textContent()).toContain('(admin)');
 
     // A bad port: the error shows beside the port input and nothing is created.

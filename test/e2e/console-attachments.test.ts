@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { putAttachments } from '../../src/store/attachments.ts';
-import { launchBrowser } from '../support/browser.ts';
+import { launchBrowser, signIn } from '../support/browser.ts';
 import { createAgents, startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { CHECKERBOARD_PNG } from '../support/png.ts';
 
@@ -56,13 +56,7 @@ describe('attachments in the console', () => {
     const page = await context.newPage();
 
     // An agent signs in and becomes available.
-    await page.goto(`${gw.url}/console`);
-    await page.getByTestId('login-username').fill('alice');
-    await page.getByTestId('login-password').fill('alice-password-123');
-    await page.getByTestId('login-submit').click();
-    await page.locator('body[data-connection="connected"]').waitFor();
-    await page.getByTestId('presence').selectOption('available');
-    await page.locator('[data-testid="presence"][data-confirmed="available"]').waitFor();
+    await signIn(page, gw.url, 'alice', { available: true });
 
     // A citizen's message with a photo, a PDF, a file with a hostile name, and a photo whose content is gone.
     const stored = await putAttachments(gw.store.db, [

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from '../support/browser.ts';
+import { launchBrowser, signIn } from '../support/browser.ts';
 import { ADMIN_PASSWORD, api, connectCitizen, login, request, startTestGateway, type CitizenSocket, type TestGateway } from '../support/gateway.ts';
 
 const DAY = 86_400_000;
@@ -114,11 +114,7 @@ describe('dashboard in a browser', () => {
     page.on('pageerror', (err) => incidents.push(`page error ${err.message}`));
     page.on('console', (msg) => msg.type() === 'error' && incidents.push(`console error ${msg.text()}`));
 
-    await page.goto(`${gw.url}/dashboard`);
-    await page.getByTestId('login-username').fill('admin');
-    await page.getByTestId('login-password').fill(ADMIN_PASSWORD);
-    await page.getByTestId('login-submit').click();
-    await page.locator('body[data-loaded]').waitFor();
+    await signIn(page, gw.url, 'admin', { page: 'dashboard', password: ADMIN_PASSWORD });
 
     const before = await expected(dayStart);
     // The seeds are what the figures show: 5 today, 3 answered (12, 30, 75 s), 1 abandoned, 2 escalated, 1 waiting.

@@ -10,7 +10,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConversationView } from '../../src/realtime/events.ts';
-import { launchBrowser } from '../support/browser.ts';
+import { launchBrowser, signIn as signInAs } from '../support/browser.ts';
 import { api, createAgents, startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -71,13 +71,7 @@ describe('shared conversations and the supervisor in a browser', () => {
     return page;
   }
 
-  async function signIn(page: Page, username: string): Promise<void> {
-    await page.goto(`${gw.url}/console`);
-    await page.getByTestId('login-username').fill(username);
-    await page.getByTestId('login-password').fill(`${username}-password-123`);
-    await page.getByTestId('login-submit').click();
-    await page.locator('body[data-connection="connected"]').waitFor();
-  }
+  const signIn = (page: Page, username: string) => signInAs(page, gw.url, username);
 
   async function setPresence(page: Page, presence: string): Promise<void> {
     await page.getByTestId('presence').selectOption(presence);

@@ -9,7 +9,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTwilioAdapter } from '../../adapters/twilio/index.ts';
 import { createWebchatAdapter } from '../../adapters/webchat/index.ts';
-import { launchBrowser } from '../support/browser.ts';
+import { launchBrowser, signIn } from '../support/browser.ts';
 import { newSid, startFakeTwilio, type FakeTwilio } from '../support/fake-twilio.ts';
 import { ADMIN_PASSWORD, createAgents, login, startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { callParams, createTwilioLink, postWebhook, PSAP_NUMBERS, type TwilioLinkRef } from '../support/twilio.ts';
@@ -73,13 +73,7 @@ describe('call-back tasks in the console', () => {
     const incidents: string[] = [];
     watch(page, incidents);
 
-    await page.goto(`${gw.url}/console`);
-    await page.getByTestId('login-username').fill('alice');
-    await page.getByTestId('login-password').fill('alice-password-123');
-    await page.getByTestId('login-submit').click();
-    await page.locator('body[data-connection="connected"]').waitFor();
-    await page.getByTestId('presence').selectOption('available');
-    await page.locator('[data-testid="presence"][data-confirmed="available"]').waitFor();
+    await signIn(page, gw.url, 'alice', { available: true });
 
     // Three texts and a call reach the agent.
     for (const [from, body] of TEXTS) {

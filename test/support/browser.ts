@@ -6,7 +6,7 @@
  */
 import { execSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
@@ -40,4 +40,28 @@ function ensureChromium(): void {
 export async function launchBrowser(): Promise<Browser> {
   ensureChromium();
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: ARGS });
+}
+
+/**
+ * Signs in on one of the staff pages (`/console`, `/admin`, `/dashboard`)
+ * through its login form and waits until the page says it is ready: the
+ * console connected (and, when asked, the agent available), or the other
+ * pages loaded.
+ */
+export async function signIn(
+  page: Page,
+  baseUrl: string,
+  username: string,
+  options: { page?: 'console' | 'admin' | 'dashboard'; password?: string; available?: boolean } = {},
+): Promise<void> {
+  const where = options.page ?? 'console';
+  await page.goto(`${baseUrl}/${where}`);
+  await page.getByTestId('login-username').fill(username);
+  await page.getByTestId('login-password').fill(options.password ?? `${username}-password-123`);
+  await page.getByTestId('login-submit').click();
+  await page.locator(where === 'console' ? 'body[data-connection="connected"]' : 'body[data-loaded]').waitFor();
+  if (options.available) {
+    await page.getByTestId('presence').selectOption('available');
+    await page.locator('[data-testid="presence"][data-confirmed="available"]').waitFor();
+  }
 }
