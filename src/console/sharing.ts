@@ -13,7 +13,8 @@ import { enqueueAfterCommit } from '../queue/enqueue.ts';
 import type { ConversationView, DirectoryView, MessageView, ParticipantView, TransferTarget } from '../realtime/events.ts';
 import { getAgent, listAgents } from '../store/agents.ts';
 import { scheduleEscalation, scheduleOfferTimeout } from '../queue/schedule.ts';
-import { AgentUnavailable, restorePresenceAfterCall, takeOverConversation, transferConversation } from '../store/assignments.ts';
+import { restorePresenceAfterCall } from '../store/assignments.ts';
+import { AgentUnavailable, takeOverConversation, transferConversation } from '../store/transfers.ts';
 import { getConversation, getConversationView } from '../store/conversations.ts';
 import {
   addParticipant,
