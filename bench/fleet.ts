@@ -4,16 +4,9 @@
  * measured messages take the steady-state path of an assigned conversation.
  */
 import type { AgentView, ConversationView, MessageView } from '../src/realtime/events.ts';
-import {
-  connectAgent,
-  connectCitizen,
-  createAgents,
-  request,
-  type AgentSocket,
-  type CitizenSocket,
-  type TestGateway,
-} from '../test/support/gateway.ts';
+import { connectAgent, connectCitizen, createAgents, request, type AgentSocket, type CitizenSocket } from '../test/support/gateway.ts';
 import { waitFor } from '../test/support/wait.ts';
+import type { Sender } from './harness.ts';
 import { CITIZEN_RATE_LIMIT, MAX_AGENT_CAPACITY } from './options.ts';
 
 /**
@@ -79,7 +72,7 @@ async function inBatches<T, R>(items: readonly T[], size: number, run: (item: T,
  * conversation, which the agent it is offered to accepts. Resolves once all
  * are active, with how long the offers and accepts of that burst took.
  */
-export async function setUpFleet(gateway: TestGateway, agentCount: number, citizenCount: number): Promise<Fleet> {
+export async function setUpFleet(gateway: { url: string }, agentCount: number, citizenCount: number): Promise<Fleet> {
   const sockets: Array<AgentSocket | CitizenSocket> = [];
   const close = () => {
     for (const s of sockets) s.disconnect();
@@ -157,6 +150,43 @@ export async function setUpFleet(gateway: TestGateway, agentCount: number, citiz
     close();
     throw err;
   }
+}
+
+/** Long enough never to fire while the drain still waits: a missing ack shows up as pending, not refused. */
+const ACK_TIMEOUT_MS = 600_000;
+
+/**
+ * The web chat sender: round-robin over citizens, skipping any whose token
+ * bucket is empty, each message a `message:send` on the citizen's socket.
+ */
+export function citizenSender(citizens: readonly BenchCitizen[], clientId: (text: string) => string): Sender {
+  let cursor = 0;
+  const pick = () => {
+    for (let tries = 0; tries < citizens.length; tries++) {
+      const citizen = citizens[cursor]!;
+      cursor = (cursor + 1) % citizens.length;
+      if (citizen.bucket.take()) return citizen;
+    }
+    return undefined;
+  };
+  return {
+    trySend(_seq, text, onAck) {
+      const citizen = pick();
+      if (!citizen) return undefined;
+      citizen.socket.timeout(ACK_TIMEOUT_MS).emit('message:send', { clientId: clientId(text), text }, (err, reply) => {
+        if (err) onAck(false, 'ack timeout');
+        else if (!reply.ok) onAck(false, reply.error.code);
+        else onAck(true);
+      });
+      return citizen.index;
+    },
+    msUntilReady: () => Math.max(1, Math.min(...citizens.map((c) => c.bucket.msUntilToken()))),
+  };
+}
+
+/** Sets every fleet agent's presence (away: they keep their conversations but take no new offers). */
+export async function setFleetPresence(fleet: Fleet, presence: 'available' | 'away'): Promise<void> {
+  await Promise.all(fleet.agents.map((a) => request<AgentView>(a.socket, 'presence:set', { presence })));
 }
 
 /** Calls `onMessage` for every inbound message any agent socket receives. */

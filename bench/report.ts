@@ -1,19 +1,25 @@
 /**
- * Turns runs into the printed tables and the pass/fail verdict.
+ * Turns runs into the printed tables and the pass/fail verdict: the side
+ * by side summary against the baseline, then latency, exactly-once and
+ * work per message for every run.
  */
-import type { RunResult } from './load.ts';
+import { ms, note, num, percentile, table, throughput, type RunResult } from './harness.ts';
 import type { ServerCounters, StoreCheck } from './verify.ts';
 
-/** How busy this process (clients and gateway together) was during a run. */
+/** How busy the machine and each process were during a run. */
 export interface HostLoad {
-  /** CPU time of this process over wall time: 2.0 would be both cores. */
-  cpuCores: number;
-  /** CPU time of this process in ms. */
-  cpuMs: number;
-  /** Event-loop delay percentiles in ms: how late every callback, gateway or client, ran. */
-  loopDelayP50: number;
+  /** CPU time of the server under test (child process) over wall time: 2.0 would be both cores. */
+  serverCores: number;
+  /** Server CPU time in ms. */
+  serverCpuMs: number;
+  /** CPU time of the PostgreSQL cluster's processes in ms (other databases on it included). */
+  postgresCpuMs: number;
+  /** CPU time of this process (the load generator and receivers) over wall time. */
+  benchCores: number;
+  /** Share of the whole machine's CPU busy (every process, all cores). */
+  machineBusy: number;
+  /** Event-loop delay of this process, p99 in ms: how late the clients' callbacks ran. */
   loopDelayP99: number;
-  loopDelayMax: number;
 }
 
 export interface RunReport {
@@ -21,13 +27,6 @@ export interface RunReport {
   store: StoreCheck;
   work: ServerCounters;
   host: HostLoad;
-}
-
-/** Nearest-rank percentile of an ascending array; NaN when empty. */
-export function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
-  return sorted[rank - 1]!;
 }
 
 /** Sent messages that never reached an agent or the store. */
@@ -44,7 +43,7 @@ export function problems(r: RunReport): string[] {
   const n = lost(r);
   if (n > 0) out.push(`${n} lost (first: ${[...t.missing(), ...r.store.notStored].slice(0, 5).map((s) => t.clientId(s)).join(', ')})`);
   if (t.duplicates > 0) out.push(`${t.duplicates} duplicate deliveries to an agent`);
-  if (r.store.duplicateRows > 0) out.push(`${r.store.duplicateRows} duplicate rows in messages`);
+  if (r.store.duplicateRows > 0) out.push(`${r.store.duplicateRows} duplicate rows`);
   if (r.store.ackedNotStored > 0) out.push(`${r.store.ackedNotStored} acked but not stored`);
   if (t.nacked > 0) out.push(`${t.nacked} refused: ${[...t.errors].map(([k, v]) => `${k} x${v}`).join(', ')}`);
   if (t.unknown > 0) out.push(`${t.unknown} unexpected agent messages`);
@@ -53,41 +52,48 @@ export function problems(r: RunReport): string[] {
   return out;
 }
 
-/** Milliseconds for a table cell. */
-export const ms = (v: number) => (Number.isNaN(v) ? '-' : v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0));
-/** Fixed decimals with thousands separators (without Intl, whose first use is slow). */
-export const num = (v: number, digits = 0) => {
-  const [whole = '', fraction] = v.toFixed(digits).split('.');
-  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return fraction === undefined ? grouped : `${grouped}.${fraction}`;
-};
+const load = (run: RunResult) => (run.offeredRate === null ? `saturated, ${run.inFlight} in flight` : `${num(run.offeredRate)} msg/s offered`);
+const p99 = (run: RunResult) => percentile(run.tracker.endToEnd(), 99);
 
-/** A titled plain-text table: first column left-aligned, the rest right-aligned. */
-export function table(title: string, header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  return [title, line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
-}
+/** The targets the summary checks. */
+export const TARGETS = { minThroughputRatio: 0.6, maxP99Ratio: 2 } as const;
 
-/** Achieved throughput: distinct deliveries over first intended send to last delivery. */
-export function throughput(r: RunResult): number {
-  const { start, end } = r.tracker.window();
-  return end > start ? (r.tracker.received / (end - start)) * 1000 : 0;
-}
-
-/** Whether a paced run kept up with its offered load, or why sending stopped. */
-function note(run: RunResult): string {
-  if (run.stoppedEarly) return run.offeredRate === null ? run.stoppedEarly : `NOT SUSTAINED: ${run.stoppedEarly}`;
-  if (run.offeredRate === null) return '';
-  return throughput(run) >= 0.95 * run.offeredRate ? 'sustained' : 'NOT SUSTAINED: delivered below 95 % of offered';
+/**
+ * Lifeline's paths against the baseline: the saturated runs by throughput
+ * (target at least 60 % of the baseline's), the paced runs by p99 (target
+ * at most twice the baseline's).
+ */
+export function formatSideBySide(baseline: { saturated?: RunResult; paced?: RunResult }, lifeline: RunResult[]): string {
+  const rows: string[][] = [];
+  const row = (run: RunResult, ratio: string, verdict: string) => {
+    const e2e = run.tracker.endToEnd();
+    rows.push([run.path, load(run), num(throughput(run)), ms(percentile(e2e, 50)), ms(percentile(e2e, 99)), ratio, verdict, note(run)]);
+  };
+  if (baseline.saturated) row(baseline.saturated, '', '');
+  for (const run of lifeline.filter((r) => r.offeredRate === null)) {
+    const base = baseline.saturated ? throughput(baseline.saturated) : Number.NaN;
+    const ratio = throughput(run) / base;
+    row(run, `${(ratio * 100).toFixed(0)} % of baseline msg/s`, Number.isNaN(ratio) ? '' : ratio >= TARGETS.minThroughputRatio ? 'met (>= 60 %)' : 'NOT MET (< 60 %)');
+  }
+  if (baseline.paced) row(baseline.paced, '', '');
+  for (const run of lifeline.filter((r) => r.offeredRate !== null)) {
+    const ratio = p99(run) / (baseline.paced ? p99(baseline.paced) : Number.NaN);
+    row(run, `p99 ${ratio.toFixed(2)} x baseline`, Number.isNaN(ratio) ? '' : ratio <= TARGETS.maxP99Ratio ? 'met (<= 2 x)' : 'NOT MET (> 2 x)');
+  }
+  return table(
+    'Side by side: sender -> server (stored, queued) -> worker -> agent socket; throughput = distinct messages at an agent socket / s; latency ms, from the intended send',
+    ['path', 'load', 'achieved/s', 'p50', 'p99', 'vs baseline', 'target', 'note'],
+    rows,
+  );
 }
 
 export function formatReports(reports: RunReport[]): string {
+  const name = (r: RunReport) => `${r.run.path}: ${r.run.label}`;
   const latency = reports.map(({ run }) => {
     const e2e = run.tracker.endToEnd();
     const ack = run.tracker.ackLatency();
     return [
-      run.label,
+      `${run.path}: ${run.label}`,
       run.offeredRate === null ? 'max' : num(run.offeredRate),
       num(throughput(run)),
       ms(percentile(e2e, 50)),
@@ -97,15 +103,14 @@ export function formatReports(reports: RunReport[]): string {
       ms(percentile(ack, 50)),
       ms(percentile(ack, 99)),
       ms(run.tracker.maxSendLag()),
-      num(run.tokenWaits),
-      note(run),
+      num(run.waits),
     ];
   });
   const integrity = reports.map((r) => {
     const t = r.run.tracker;
     const bad = problems(r);
     return [
-      r.run.label,
+      name(r),
       num(t.sent),
       num(t.acked),
       num(t.nacked),
@@ -118,32 +123,37 @@ export function formatReports(reports: RunReport[]): string {
       bad.length === 0 ? 'ok' : `FAIL: ${bad.join('; ')}`,
     ];
   });
-  const work = reports.map((r) => [
-    r.run.label,
-    num(r.work.pgTransactions, 1),
-    num(r.work.pgRowsInserted, 1),
-    num(r.work.pgRowsUpdated, 1),
-    num(r.work.redisCommands, 1),
-    num(r.host.cpuCores, 2),
-    num(r.run.tracker.sent > 0 ? r.host.cpuMs / r.run.tracker.sent : 0, 2),
-    ms(r.host.loopDelayP50),
-    ms(r.host.loopDelayP99),
-    ms(r.host.loopDelayMax),
-  ]);
+  const work = reports.map((r) => {
+    const sent = r.run.tracker.sent;
+    return [
+      name(r),
+      num(r.work.pgTransactions, 1),
+      num(r.work.pgRowsInserted, 1),
+      num(r.work.pgRowsUpdated, 1),
+      num(r.work.redisCommands, 1),
+      num(r.work.redisCpuMs, 2),
+      num(sent > 0 ? r.host.serverCpuMs / sent : 0, 2),
+      num(sent > 0 ? r.host.postgresCpuMs / sent : 0, 2),
+      num(r.host.serverCores, 2),
+      num(r.host.benchCores, 2),
+      `${(r.host.machineBusy * 100).toFixed(0)} %`,
+      ms(r.host.loopDelayP99),
+    ];
+  });
   return [
     table(
-      'Latency: citizen message:send -> agent socket message:new (ms; paced runs count from the intended send time)',
-      ['run', 'offered/s', 'achieved/s', 'p50', 'p90', 'p99', 'max', 'ack p50', 'ack p99', 'pacer lag', 'token waits', 'note'],
+      'Latency (ms): send -> agent socket message:new (paced runs count from the intended send time); ack = the server answered the sender (after commit + enqueue)',
+      ['run', 'offered/s', 'achieved/s', 'p50', 'p90', 'p99', 'max', 'ack p50', 'ack p99', 'pacer lag', 'waits'],
       latency,
     ),
     table(
-      'Exactly once: agent socket and messages table (direction inbound)',
+      'Exactly once: agent sockets and the stored rows (Lifeline: messages, direction inbound; baseline: baseline_messages)',
       ['run', 'sent', 'acked', 'refused', 'agent rx', 'dup rx', 'stored', 'dup rows', 'lost', 'reordered', 'result'],
       integrity,
     ),
     table(
-      'Work per message (PG: the gateway database; Redis: the whole server) and load of this process (clients + gateway)',
-      ['run', 'PG xacts', 'rows ins', 'rows upd', 'Redis cmds', 'CPU cores', 'CPU ms/msg', 'loop delay p50', 'p99', 'max'],
+      'Work per message (PG counts: the server database; PG CPU: the whole cluster; Redis: the whole server) and CPU (server = the child process under test; bench = load generator + receivers; machine = every process, both cores)',
+      ['run', 'PG xacts', 'rows ins', 'rows upd', 'Redis cmds', 'Redis CPU ms', 'server CPU ms', 'PG CPU ms', 'server cores', 'bench cores', 'machine busy', 'bench loop p99'],
       work,
     ),
   ].join('\n\n');

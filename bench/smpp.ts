@@ -1,59 +1,22 @@
 /**
- * The SMPP part of `npm run bench`: inbound texts per second through one
- * bind, to stored (the submit_sm_resp, sent only after the commit) and to
- * routed (the assigned agent's `message:new`), at two window sizes.
- *
- * A fresh gateway runs a server-mode link created through the API; a raw
- * ESME on a socket binds as a transmitter and pushes submit_sm as fast as
- * its window allows (the next one goes out as soon as a response frees a
- * slot). The citizens' conversations are accepted by an agent first, so the
- * measured texts take the steady-state path. Every text is checked to be
- * stored once (rows in `messages`) and shown once (agent socket).
+ * The SMPP side of `npm run bench`: a server-mode link created through the
+ * admin API, and a raw ESME on a socket bound as a transmitter that submits
+ * texts with a window of outstanding submit_sm (the submit_sm_resp is sent
+ * only after the commit). A Sender for the harness's load shapes: the
+ * measured texts reach the agent sockets as `message:new`, like the web
+ * chat's.
  */
 import net, { type Socket } from 'node:net';
+import type postgres from 'postgres';
 import { PDU } from 'smpp';
 import { PduFramer } from '../adapters/smpp/wire.ts';
-import type { ConversationView, MessageView } from '../src/realtime/events.ts';
-import { ADMIN_PASSWORD, api, connectAgent, createAgents, login, request, startTestGateway, type AgentSocket, type TestGateway } from '../test/support/gateway.ts';
+import { api } from '../test/support/gateway.ts';
 import { freePort } from '../test/support/kannel.ts';
 import { waitFor } from '../test/support/wait.ts';
-import { num, ms, percentile, table } from './report.ts';
-
-/** How the SMPP bench runs. */
-export interface SmppBenchOptions {
-  /** Gateway environment (log level, worker concurrency). */
-  env: Record<string, string>;
-  /** Texts per window setting. */
-  texts: number;
-  windows: readonly number[];
-  /** Citizens the texts are spread over (each one conversation). */
-  citizens: number;
-  /** Give up waiting after this long without progress. */
-  drainMs: number;
-  /** Removes what the gateway left in Redis after it stopped. */
-  cleanUp(gateway: TestGateway): Promise<void>;
-  log(line: string): void;
-}
-
-/** One window setting's outcome. */
-export interface SmppRun {
-  window: number;
-  sent: number;
-  acked: number;
-  refused: number;
-  routed: number;
-  duplicateDeliveries: number;
-  storedRows: number;
-  duplicateRows: number;
-  lost: number;
-  storedPerSecond: number;
-  routedPerSecond: number;
-  ack: Float64Array;
-  endToEnd: Float64Array;
-}
+import type { Sender } from './harness.ts';
 
 /** A raw ESME: one bind, a window of outstanding submit_sm, responses matched by sequence number. */
-class PipelinedEsme {
+export class PipelinedEsme {
   private readonly waiting = new Map<number, (status: number) => void>();
   private sequence = 0;
 
@@ -87,6 +50,11 @@ class PipelinedEsme {
     return esme;
   }
 
+  /** Requests sent and not yet answered. */
+  get outstanding(): number {
+    return this.waiting.size;
+  }
+
   send(pdu: PDU): Promise<number> {
     this.sequence += 1;
     pdu.sequence_number = this.sequence;
@@ -113,161 +81,48 @@ class PipelinedEsme {
   }
 }
 
-const submit = (from: string, text: string) =>
+/** A submit_sm from `from` to 911 with a latin-1 text. */
+export const submit = (from: string, text: string) =>
   new PDU('submit_sm', { source_addr_ton: 1, source_addr_npi: 1, source_addr: from, destination_addr: '911', data_coding: 0, short_message: Buffer.from(text, 'latin1') });
 
+/** The SMPP bench citizens' numbers (the burst uses its own range). */
 const citizenOf = (i: number) => `1555900${String(i).padStart(4, '0')}`;
 
-/** Opens one accepted conversation per citizen (their first text, offered to and accepted by the agent). */
-async function acceptConversations(esme: PipelinedEsme, agent: AgentSocket, citizens: number): Promise<void> {
-  const accepted = new Set<string>();
-  const failures: string[] = [];
-  const onOffer = (offer: ConversationView) => {
-    request<ConversationView>(agent, 'conversation:accept', { conversationId: offer.id }).then(
-      (view) => accepted.add(view.id),
-      (err: unknown) => failures.push(String(err)),
-    );
-  };
-  agent.on('conversation:offered', onOffer);
-  await esme.push(citizens, 10, (i) => submit(citizenOf(i), `smpp bench citizen ${i}: I need help`), () => undefined, () => undefined);
-  await waitFor(`${citizens} SMS conversations accepted`, () => failures.length > 0 || accepted.size >= citizens, 60_000);
-  agent.off('conversation:offered', onOffer);
-  if (failures.length > 0) throw new Error(`accepting SMS conversations failed: ${failures[0]}`);
-}
-
-async function runWindow(gateway: TestGateway, esme: PipelinedEsme, agent: AgentSocket, window: number, o: SmppBenchOptions): Promise<SmppRun> {
-  const tag = `w${window}-${Date.now().toString(36)}`;
-  const sentAt = new Float64Array(o.texts);
-  const ackAt = new Float64Array(o.texts).fill(Number.NaN);
-  const seenAt = new Float64Array(o.texts).fill(Number.NaN);
-  let refused = 0;
-  let routed = 0;
-  let duplicateDeliveries = 0;
-  let lastProgress = performance.now();
-  const onMessage = (m: MessageView) => {
-    if (m.direction !== 'inbound' || !m.body.startsWith(`${tag}:`)) return;
-    const index = Number(m.body.slice(tag.length + 1));
-    if (!Number.isNaN(seenAt[index] as number)) {
-      duplicateDeliveries += 1;
-      return;
-    }
-    seenAt[index] = performance.now();
-    routed += 1;
-    lastProgress = performance.now();
-  };
-  agent.on('message:new', onMessage);
-  await esme.push(
-    o.texts,
-    window,
-    (i) => submit(citizenOf(i % o.citizens), `${tag}:${i}`),
-    (i) => {
-      sentAt[i] = performance.now();
-    },
-    (i, status) => {
-      if (status === 0) ackAt[i] = performance.now();
-      else refused += 1;
-    },
-  );
-  const acked = o.texts - refused;
-  await waitFor(`${acked} texts at the agent`, () => routed >= acked || performance.now() - lastProgress > o.drainMs, 120_000, 50).catch(() => undefined);
-  agent.off('message:new', onMessage);
-  const rows = await gateway.store.sql<Array<{ body: string; n: number }>>`
-    select body, count(*)::int as n from messages where direction = 'inbound' and body like ${`${tag}:%`} group by body`;
-  const first = sentAt[0] as number;
-  const done = (at: Float64Array) => at.reduce((max, v) => (Number.isNaN(v) ? max : Math.max(max, v)), first);
-  const spans = (at: Float64Array) => Float64Array.from([...at.keys()].filter((i) => !Number.isNaN(at[i] as number)).map((i) => (at[i] as number) - (sentAt[i] as number))).sort();
-  const storedIndexes = new Set(rows.map((r) => Number(r.body.slice(tag.length + 1))));
-  let lost = 0;
-  for (let i = 0; i < o.texts; i++) if (Number.isNaN(seenAt[i] as number) || !storedIndexes.has(i)) lost += 1;
+/** Texts spread round-robin over `citizens` numbers, at most `window` submit_sm outstanding. */
+export function smppSender(esme: PipelinedEsme, citizens: number, window: number): Sender {
   return {
-    window,
-    sent: o.texts,
-    acked,
-    refused,
-    routed,
-    duplicateDeliveries,
-    storedRows: rows.reduce((sum, r) => sum + r.n, 0),
-    duplicateRows: rows.reduce((sum, r) => sum + r.n - 1, 0),
-    lost,
-    storedPerSecond: (acked / (done(ackAt) - first)) * 1000,
-    routedPerSecond: (routed / (done(seenAt) - first)) * 1000,
-    ack: spans(ackAt),
-    endToEnd: spans(seenAt),
+    trySend(seq, text, onAck) {
+      if (esme.outstanding >= window) return undefined;
+      const citizen = seq % citizens;
+      esme.send(submit(citizenOf(citizen), text)).then((status) => onAck(status === 0, status === 0 ? undefined : `command_status 0x${status.toString(16)}`));
+      return citizen;
+    },
+    msUntilReady: () => 1,
   };
 }
 
-/** Why a run failed the exactly-once check; empty when it passed. */
-export function smppProblems(r: SmppRun): string[] {
-  const out: string[] = [];
-  if (r.lost > 0) out.push(`${r.lost} lost`);
-  if (r.refused > 0) out.push(`${r.refused} refused`);
-  if (r.duplicateDeliveries > 0) out.push(`${r.duplicateDeliveries} duplicate deliveries`);
-  if (r.duplicateRows > 0) out.push(`${r.duplicateRows} duplicate rows`);
-  return out;
-}
-
-/** The SMPP tables, in the style of the web-chat ones. */
-export function formatSmppRuns(runs: readonly SmppRun[]): string {
-  return table(
-    'SMPP server mode, one bind: submit_sm -> submit_sm_resp (stored: sent after commit) -> agent socket message:new (routed); ms',
-    ['window', 'texts', 'stored/s', 'routed/s', 'ack p50', 'ack p99', 'e2e p50', 'e2e p90', 'e2e p99', 'max', 'stored rows', 'dup rows', 'agent rx', 'dup rx', 'lost', 'result'],
-    runs.map((r) => {
-      const bad = smppProblems(r);
-      return [
-        String(r.window),
-        num(r.sent),
-        num(r.storedPerSecond),
-        num(r.routedPerSecond),
-        ms(percentile(r.ack, 50)),
-        ms(percentile(r.ack, 99)),
-        ms(percentile(r.endToEnd, 50)),
-        ms(percentile(r.endToEnd, 90)),
-        ms(percentile(r.endToEnd, 99)),
-        ms(r.endToEnd.length ? (r.endToEnd[r.endToEnd.length - 1] as number) : Number.NaN),
-        num(r.storedRows),
-        num(r.duplicateRows),
-        num(r.routed),
-        num(r.duplicateDeliveries),
-        num(r.lost),
-        bad.length === 0 ? 'ok' : `FAIL: ${bad.join('; ')}`,
-      ];
-    }),
+/**
+ * Creates a server-mode SMPP link through the admin API, binds the ESME and
+ * opens one conversation per citizen (their first text), waiting until the
+ * fleet's agents, which accept every offer, have accepted them all.
+ */
+export async function setUpSmpp(gateway: { url: string }, sql: postgres.Sql, adminToken: string, citizens: number): Promise<PipelinedEsme> {
+  const port = await freePort();
+  const created = await api<{ link: { id: string } }>(gateway, 'POST', '/api/links', {
+    token: adminToken,
+    body: { channel: 'sms', name: 'bench-tcc', settings: { mode: 'server', host: '127.0.0.1', port, systemId: 'bench', window: 100 }, secrets: { password: 'bench' } },
+  });
+  if (created.status !== 201) throw new Error(`creating the bench SMPP link: ${created.status} ${JSON.stringify(created.body)}`);
+  const esme = await waitFor('the bench ESME bound', () => PipelinedEsme.bind(port, 'bench', 'bench'), 15_000, 100);
+  await esme.push(citizens, 10, (i) => submit(citizenOf(i), `smpp bench citizen ${i}: I need help`), () => undefined, () => undefined);
+  await waitFor(
+    `${citizens} SMS conversations accepted`,
+    async () => {
+      const [row] = await sql<Array<{ n: number }>>`select count(*)::int as n from conversations where channel = 'sms' and status = 'active'`;
+      return (row?.n ?? 0) >= citizens;
+    },
+    60_000,
+    100,
   );
-}
-
-/** Runs the SMPP bench on its own gateway; resolves with the runs (printing progress through `log`). */
-export async function runSmppBench(o: SmppBenchOptions): Promise<SmppRun[]> {
-  const gateway = await startTestGateway(o.env);
-  let esme: PipelinedEsme | undefined;
-  let agent: AgentSocket | undefined;
-  try {
-    const admin = await login(gateway, 'admin', ADMIN_PASSWORD);
-    const port = await freePort();
-    const created = await api<{ link: { id: string } }>(gateway, 'POST', '/api/links', {
-      token: admin,
-      body: { channel: 'sms', name: 'bench-tcc', settings: { mode: 'server', host: '127.0.0.1', port, systemId: 'bench', window: 50 }, secrets: { password: 'bench' } },
-    });
-    if (created.status !== 201) throw new Error(`creating the bench SMPP link: ${created.status} ${JSON.stringify(created.body)}`);
-    const [account] = await createAgents(gateway, [{ username: 'smpp-bench-agent', capacity: Math.max(o.citizens, 1) }]);
-    agent = await connectAgent(gateway, account!.token);
-    await request(agent, 'presence:set', { presence: 'available' });
-    esme = await waitFor('the bench ESME bound', () => PipelinedEsme.bind(port, 'bench', 'bench'), 15_000, 100);
-    const setUp = performance.now();
-    await acceptConversations(esme, agent, o.citizens);
-    o.log(`smpp set-up: server link on 127.0.0.1:${port}, one transmitter bind, ${o.citizens} citizens' conversations accepted in ${((performance.now() - setUp) / 1000).toFixed(1)} s`);
-    const runs: SmppRun[] = [];
-    for (const window of o.windows) {
-      const started = performance.now();
-      const run = await runWindow(gateway, esme, agent, window, o);
-      const bad = smppProblems(run);
-      o.log(`  smpp window ${window}: ${run.sent} texts in ${((performance.now() - started) / 1000).toFixed(1)} s${bad.length ? ` - ${bad.join('; ')}` : ''}`);
-      runs.push(run);
-    }
-    return runs;
-  } finally {
-    esme?.close();
-    agent?.disconnect();
-    await gateway.destroy();
-    await o.cleanUp(gateway);
-  }
+  return esme;
 }

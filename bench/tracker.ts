@@ -1,11 +1,13 @@
 /**
  * Per-message bookkeeping for one run: when each message was meant to go,
- * when it went, when the citizen's ack and the agent's `message:new` came,
- * and how often each arrived. Times are performance.now() milliseconds in
- * this process, which hosts both the clients and the gateway.
+ * when it went, when the sender's ack and the receiver's push came, and how
+ * often each arrived. Times are performance.now() milliseconds in this
+ * process, which hosts both the senders and the receivers (the server under
+ * test runs in a child process). Every path carries the same text, from
+ * which a receiver recovers the run and the sequence number.
  */
-import type { MessageView } from '../src/realtime/events.ts';
 
+const TEXT = /^bench (\S+) message #(\d+):/;
 const PENDING = 0;
 const ACKED = 1;
 const NACKED = 2;
@@ -34,10 +36,10 @@ export class Tracker {
   duplicates = 0;
   /** Messages an agent saw after a later message of the same citizen. */
   reordered = 0;
-  /** Agent messages with this run's tag that do not match a sent message. */
+  /** Received messages with this run's tag that do not match a sent message. */
   unknown = 0;
   readonly errors = new Map<string, number>();
-  /** Called once per message when it settles: first seen by an agent, or refused. */
+  /** Called once per message when it settles: first seen by a receiver, or refused. */
   onSettled: (seq: number) => void = () => undefined;
 
   constructor(
@@ -69,6 +71,12 @@ export class Tracker {
     return Number.isInteger(seq) ? seq : undefined;
   }
 
+  /** The run tag and sequence number a bench text carries, or undefined for any other text. */
+  static parse(text: string): { tag: string; seq: number } | undefined {
+    const m = TEXT.exec(text);
+    return m ? { tag: m[1]!, seq: Number(m[2]) } : undefined;
+  }
+
   recordSend(seq: number, citizen: number, intended: number, at: number): void {
     this.intended[seq] = intended;
     this.sentAt[seq] = at;
@@ -90,10 +98,9 @@ export class Tracker {
     this.settle(seq);
   }
 
-  recordReceive(message: MessageView, at: number): void {
-    const seq = message.clientMessageId === null ? undefined : this.seqOf(message.clientMessageId);
-    if (seq === undefined) return;
-    if (seq >= this.capacity || this.citizenOf[seq] === -1 || message.body !== this.text(seq)) {
+  /** A receiver saw message `seq` of this run with `body`. */
+  recordReceive(seq: number, body: string, at: number): void {
+    if (seq >= this.capacity || this.citizenOf[seq] === -1 || body !== this.text(seq)) {
       this.unknown++;
       return;
     }

@@ -3,32 +3,37 @@
  * how much database and Redis work the run cost per message.
  */
 import type { Redis } from 'ioredis';
-import type { TestGateway } from '../test/support/gateway.ts';
-import type { Tracker } from './tracker.ts';
+import type postgres from 'postgres';
+import { Tracker } from './tracker.ts';
 
 export interface StoreCheck {
-  /** Distinct messages of the run stored as inbound rows. */
+  /** Distinct messages of the run stored. */
   stored: number;
   /** Rows beyond the first for one message. */
   duplicateRows: number;
   /** Sent messages the store lacks. */
   notStored: number[];
-  /** Of those, the ones the citizen's ack had confirmed (an ack before commit). */
+  /** Of those, the ones the sender's ack had confirmed (an ack before commit). */
   ackedNotStored: number;
 }
 
-/** Counts the run's inbound rows in `messages`, per client message id. */
-export async function checkStore(gateway: TestGateway, tracker: Tracker): Promise<StoreCheck> {
-  const rows = await gateway.store.sql<Array<{ id: string; n: number }>>`
-    select client_message_id as id, count(*)::int as n
-    from messages
-    where direction = 'inbound' and client_message_id like ${`${tracker.tag}-%`}
-    group by client_message_id`;
+/** Where a path stores inbound messages: Lifeline's `messages` (inbound rows) or the baseline's table. */
+export type MessageTable = 'messages' | 'baseline_messages';
+
+/** Counts the run's stored rows per message, recognising them by their text. */
+export async function checkStore(sql: postgres.Sql, table: MessageTable, tracker: Tracker): Promise<StoreCheck> {
+  const like = `bench ${tracker.tag} message #%`;
+  const rows =
+    table === 'messages'
+      ? await sql<Array<{ body: string; n: number }>>`
+          select body, count(*)::int as n from messages where direction = 'inbound' and body like ${like} group by body`
+      : await sql<Array<{ body: string; n: number }>>`
+          select body, count(*)::int as n from baseline_messages where body like ${like} group by body`;
   const stored = new Set<number>();
   let duplicateRows = 0;
   for (const row of rows) {
-    const seq = tracker.seqOf(row.id);
-    if (seq !== undefined) stored.add(seq);
+    const parsed = Tracker.parse(row.body);
+    if (parsed?.tag === tracker.tag) stored.add(parsed.seq);
     duplicateRows += row.n - 1;
   }
   const notStored: number[] = [];
@@ -38,12 +43,14 @@ export async function checkStore(gateway: TestGateway, tracker: Tracker): Promis
 }
 
 export interface ServerCounters {
-  /** Committed plus rolled-back transactions in the gateway's database (each lone statement is one). */
+  /** Committed plus rolled-back transactions in the server's database (each lone statement is one). */
   pgTransactions: number;
   pgRowsInserted: number;
   pgRowsUpdated: number;
-  /** Commands Redis processed (the whole server: nothing else should be using it). */
+  /** Commands Redis processed (the whole server: shared with any other work on it). */
   redisCommands: number;
+  /** Redis server CPU time (user + system), ms. */
+  redisCpuMs: number;
 }
 
 /**
@@ -51,18 +58,19 @@ export interface ServerCounters {
  * once a second, and only once it is idle, so read them a moment after the
  * load has stopped.
  */
-export async function readCounters(gateway: TestGateway, redis: Redis): Promise<ServerCounters> {
+export async function readCounters(sql: postgres.Sql, redis: Redis): Promise<ServerCounters> {
   await new Promise((resolve) => setTimeout(resolve, 1_200));
-  const [pg] = await gateway.store.sql<Array<{ xacts: string; ins: string; upd: string }>>`
+  const [pg] = await sql<Array<{ xacts: string; ins: string; upd: string }>>`
     select xact_commit + xact_rollback as xacts, tup_inserted as ins, tup_updated as upd
     from pg_stat_database where datname = current_database()`;
-  const info = await redis.info('stats');
-  const match = /total_commands_processed:(\d+)/.exec(info);
+  const info = `${await redis.info('stats')}\n${await redis.info('cpu')}`;
+  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
   return {
     pgTransactions: Number(pg?.xacts ?? 0),
     pgRowsInserted: Number(pg?.ins ?? 0),
     pgRowsUpdated: Number(pg?.upd ?? 0),
-    redisCommands: Number(match?.[1] ?? 0),
+    redisCommands: field('total_commands_processed'),
+    redisCpuMs: (field('used_cpu_sys') + field('used_cpu_user')) * 1000,
   };
 }
 
@@ -74,5 +82,6 @@ export function perMessage(before: ServerCounters, after: ServerCounters, messag
     pgRowsInserted: per('pgRowsInserted'),
     pgRowsUpdated: per('pgRowsUpdated'),
     redisCommands: per('redisCommands'),
+    redisCpuMs: per('redisCpuMs'),
   };
 }
