@@ -56,8 +56,13 @@ export class Mailbox {
   private stopped = false;
   private attempt = 0;
   private timer: NodeJS.Timeout | undefined;
-  private syncing: Promise<void> | undefined;
-  private again = false;
+  /**
+   * The sync chain of the current connection: one at a time per connection, a
+   * request during it runs it once more. A new connection starts its own
+   * chain even while an old one is still winding down (it may be stuck on
+   * the connection that died), so a reconnect always reads the folder.
+   */
+  private syncing: { client: ImapFlow; done: Promise<void>; again: boolean } | undefined;
   /** Failed attempts per mail (`uidValidity:uid`), for the unreadable-mail fallback. */
   private readonly failures = new Map<string, number>();
 
@@ -75,7 +80,7 @@ export class Mailbox {
     if (this.timer) clearTimeout(this.timer);
     const client = this.client;
     this.client = undefined;
-    await Promise.race([this.syncing?.catch(() => undefined), new Promise((r) => setTimeout(r, 3000).unref())]);
+    await Promise.race([this.syncing?.done.catch(() => undefined), new Promise((r) => setTimeout(r, 3000).unref())]);
     if (client) {
       try {
         await Promise.race([client.logout(), new Promise((r) => setTimeout(r, 2000).unref())]);
@@ -149,7 +154,7 @@ export class Mailbox {
     this.setState('up', null);
     this.log.info({ folder: imap.folder }, 'mailbox open');
     this.requestSync(client);
-    await this.syncing;
+    await this.syncing?.done;
   }
 
   private failed(err: unknown): void {
@@ -180,23 +185,25 @@ export class Mailbox {
     this.timer.unref();
   }
 
-  /** Runs a sync now, or once more after the one under way. */
+  /** Runs a sync now, or once more after the one under way on the same connection. */
   private requestSync(client: ImapFlow): void {
-    if (this.syncing) {
-      this.again = true;
+    if (this.syncing && this.syncing.client === client) {
+      this.syncing.again = true;
       return;
     }
-    this.syncing = (async () => {
+    const chain: { client: ImapFlow; done: Promise<void>; again: boolean } = { client, done: Promise.resolve(), again: false };
+    this.syncing = chain;
+    chain.done = (async () => {
       try {
         do {
-          this.again = false;
+          chain.again = false;
           await this.sync(client);
-        } while (this.again && !this.stopped && this.client === client);
+        } while (chain.again && !this.stopped && this.client === client);
       } catch (err) {
         this.log.warn({ err }, 'mailbox sync failed');
         if (this.client === client) this.failed(err);
       } finally {
-        this.syncing = undefined;
+        if (this.syncing === chain) this.syncing = undefined;
       }
       // Wait in IDLE at once (imapflow breaks it for the next command); `exists` asks for the next sync.
       if (!this.stopped && this.client === client && client.usable) void client.idle().catch(() => undefined);
@@ -216,6 +223,7 @@ export class Mailbox {
     }
     const found = await client.search({ uid: `${lastUid + 1}:*` }, { uid: true });
     const uids = (found || []).filter((uid) => uid > lastUid).sort((a, b) => a - b);
+    if (uids.length > 0) this.log.info({ from: lastUid + 1, count: uids.length, uidValidity }, 'reading new mail');
     for (const uid of uids) {
       if (this.stopped || this.client !== client) return;
       await this.readOne(client, uid, uidValidity);
