@@ -22,7 +22,7 @@ const SECRET_KEYS = [
   'authorization',
   'cookie',
 ];
-const CONTENT_KEYS = ['body', 'text', 'fullText', 'shortMessage', 'address'];
+const CONTENT_KEYS = ['body', 'text', 'fullText', 'shortMessage', 'address', 'detail'];
 /** Where those keys are redacted: at the top of a logged object and up to two levels down. */
 const REDACT = [
   ...[...SECRET_KEYS, ...CONTENT_KEYS].flatMap((key) => [key, `*.${key}`, `*.*.${key}`]),
@@ -33,7 +33,38 @@ const REDACT = [
   '*.headers["x-slack-signature"]',
 ];
 
+/** A failed query's parameters (message bodies, numbers, addresses) in its message and stack. */
+const QUERY_PARAMS = /\nparams: [\s\S]*?(?=\n\s+at |$)/;
+
+/**
+ * pino's error serializer, minus the values a failed query carries: drizzle
+ * puts them in the message, the stack and `params`, PostgreSQL's message (in
+ * the stack's "caused by") can quote one, and its `detail` can repeat a row's
+ * values (redacted by key).
+ */
+function serializeError(err: unknown): unknown {
+  const out = pino.stdSerializers.err(err as Error) as unknown as Record<string, unknown>;
+  if (out === null || typeof out !== 'object') return out;
+  for (const key of ['message', 'stack']) {
+    const value = out[key];
+    if (typeof value === 'string') out[key] = value.replace(QUERY_PARAMS, '\nparams: [redacted]');
+  }
+  if ('params' in out) {
+    out.params = '[redacted]';
+    // PostgreSQL's own message can quote a value ("invalid input syntax …: "<the value>""): keep its code only.
+    const cause = (err as { cause?: { name?: unknown; code?: unknown } }).cause;
+    if (cause && typeof out.stack === 'string') {
+      out.stack = out.stack.replace(/\ncaused by: [\s\S]*$/, `\ncaused by: ${String(cause.name ?? 'Error')} ${String(cause.code ?? '')} [message redacted]`);
+      if (cause.code !== undefined) out.code = cause.code;
+    }
+  }
+  return out;
+}
+
 /** Creates the root logger; components take `log.child({ component })`. */
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base: { service: 'lifeline' } }, destination);
+  return pino(
+    { level, redact: { paths: REDACT, censor: '[redacted]' }, serializers: { err: serializeError }, base: { service: 'lifeline' } },
+    destination,
+  );
 }

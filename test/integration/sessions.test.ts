@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken } from '../../src/auth/passwords.ts';
 import { LOGIN_LIMITS } from '../../src/http/routes/auth.ts';
@@ -206,5 +207,23 @@ describe('log redaction', () => {
     const out = lines.join('');
     for (const value of ['p1', 't1', 't2', 't3', 'c1', 't4', 't5', 'b1', 'b2', 'b3', 'b4', 'a@example.org']) expect(out).not.toContain(`"${value}"`);
     expect(out).toContain('[redacted]');
+  });
+
+  it("keeps a failed query's parameters out of the logged error", async () => {
+    const lines: string[] = [];
+    const log = createLogger('info', { write: (line: string) => void lines.push(line) });
+    const gw = await startTestGateway();
+    const err = await gw.store.db
+      .execute(sql`select ${'Help, my husband hit me +15550001111'}::int`)
+      .then(() => undefined, (e: unknown) => e)
+      .finally(() => gw.destroy());
+    expect(err).toBeInstanceOf(Error);
+    expect(String((err as Error).message)).toContain('husband'); // drizzle puts the parameters in its message
+    log.error({ err }, 'query failed');
+    const out = lines.join('');
+    expect(out).toContain('query failed');
+    expect(out).toContain('[redacted]');
+    expect(out).not.toContain('husband');
+    expect(out).not.toContain('15550001111');
   });
 });
