@@ -26,7 +26,7 @@ interface Running {
   version: number;
   /** The last state seen, to notice a link going down or coming back. */
   state?: LinkStatus['state'];
-  worker?: { close(): Promise<void> };
+  worker?: { close(force?: boolean): Promise<void> };
 }
 
 export interface LinkSupervisorDeps {
@@ -37,7 +37,29 @@ export interface LinkSupervisorDeps {
   /** Called when a running link goes down (after being up) or comes back up. */
   onStateChange(change: LinkStatusUpdate): void;
   /** Starts the worker of the link's own delivery queue while this process runs the link. */
-  startLinkWorker?(linkId: string): { close(): Promise<void> };
+  startLinkWorker?(linkId: string): { close(force?: boolean): Promise<void> };
+}
+
+/**
+ * How long stopping a link may take: its delivery worker's jobs in flight,
+ * then the channel's own stop. A supervision pass must never hang on a stop
+ * (a queue worker closing while Redis restarts waits for ever), or the
+ * process keeps the peer connection of a link whose lease another process
+ * has taken: two binds to one SMSC, two readers of one mailbox.
+ */
+const STOP_STEP_MS = 3000;
+
+/** Resolves when `work` settles or after `ms`, whichever is first; true if it settled. */
+async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([work.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export function startLinkSupervisor(deps: LinkSupervisorDeps): LinkSupervisor {
@@ -68,8 +90,16 @@ export function startLinkSupervisor(deps: LinkSupervisorDeps): LinkSupervisor {
     const r = running.get(id);
     if (!r) return;
     running.delete(id);
-    await r.worker?.close().catch((err: unknown) => log.error({ err, linkId: id }, 'link queue worker close failed'));
-    await runners.get(r.channel)?.stop(id).catch((err: unknown) => log.error({ err, linkId: id }, 'link stop failed'));
+    const worker = r.worker;
+    if (worker) {
+      const closing = worker.close().catch((err: unknown) => log.error({ err, linkId: id }, 'link queue worker close failed'));
+      if (!(await within(closing, STOP_STEP_MS))) {
+        log.warn({ linkId: id, afterMs: STOP_STEP_MS }, 'link queue worker did not close in time; forcing it (its jobs in flight run again elsewhere)');
+        void worker.close(true).catch(() => undefined);
+      }
+    }
+    const stopping = (runners.get(r.channel)?.stop(id) ?? Promise.resolve()).catch((err: unknown) => log.error({ err, linkId: id }, 'link stop failed'));
+    if (!(await within(stopping, STOP_STEP_MS))) log.error({ linkId: id, afterMs: STOP_STEP_MS }, 'link did not stop in time; supervision goes on');
     log.info({ linkId: id, reason }, 'link stopped here');
   }
 

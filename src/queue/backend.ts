@@ -34,7 +34,8 @@ export interface JobQueue<T> {
 }
 
 export interface JobWorker {
-  close(): Promise<void>;
+  /** Waits for the jobs in flight; `force` stops at once (their locks expire and they run again elsewhere). */
+  close(force?: boolean): Promise<void>;
 }
 
 export interface WorkerOptions {
@@ -108,7 +109,7 @@ function makeBackend(
         options.log.warn({ err, queue: name, jobId: job?.id, attempts: job?.attemptsMade }, 'job failed'),
       );
       open.push(w);
-      return { close: () => w.close() };
+      return { close: (force?: boolean) => w.close(force) };
     },
     ping,
     async close() {

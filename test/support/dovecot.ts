@@ -49,6 +49,12 @@ export interface Dovecot {
   stopServer(): Promise<void>;
   /** Starts it again on the same port (after `stopServer`). */
   start(): Promise<void>;
+  /**
+   * Kills the server and every process it started (kill -9 of its process
+   * group): open connections drop at once, as when the mail host fails.
+   * Mail and port are kept for `start()`.
+   */
+  crash(): Promise<void>;
   /** Stops and starts again, keeping port and mail. */
   restart(): Promise<void>;
   /** Stops the server and removes its directory. */
@@ -129,7 +135,8 @@ export async function startDovecot(options: DovecotOptions = {}): Promise<Doveco
   const host = '127.0.0.1';
 
   const start = async () => {
-    const proc = spawn(DOVECOT, ['-F', '-c', confPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group, so `crash` reaches the imap processes serving open connections too.
+    const proc = spawn(DOVECOT, ['-F', '-c', confPath], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     child = proc;
     proc.stdout?.on('data', (chunk: Buffer) => (logText += chunk.toString()));
     proc.stderr?.on('data', (chunk: Buffer) => (logText += chunk.toString()));
@@ -145,6 +152,16 @@ export async function startDovecot(options: DovecotOptions = {}): Promise<Doveco
     if (!proc || proc.exitCode !== null) return;
     await stopProcess(proc);
     // Its children close the listener shortly after the master exits; wait until the port refuses.
+    await waitFor(`Dovecot to release port ${port}`, async () => !(await greets(port)), 10_000, 50);
+  };
+
+  const crash = async () => {
+    const proc = child;
+    child = undefined;
+    if (!proc || proc.exitCode !== null || proc.pid === undefined) return;
+    const exited = new Promise((resolve) => proc.once('exit', resolve));
+    process.kill(-proc.pid, 'SIGKILL');
+    await exited;
     await waitFor(`Dovecot to release port ${port}`, async () => !(await greets(port)), 10_000, 50);
   };
 
@@ -190,6 +207,7 @@ export async function startDovecot(options: DovecotOptions = {}): Promise<Doveco
     connect,
     log: () => logText,
     stopServer,
+    crash,
     start,
     async restart() {
       await stopServer();

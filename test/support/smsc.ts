@@ -55,6 +55,8 @@ export class FakeSmsc {
   private server: Server | SecureServer | undefined;
   private readonly sessions = new Set<Session>();
   private bound: Session | undefined;
+  /** Open sessions that completed a bind. */
+  private readonly boundSessions = new Set<Session>();
   private held: Array<() => void> = [];
   private nextId = 0x5000;
   private nextSequence = 1000;
@@ -72,6 +74,11 @@ export class FakeSmsc {
     return this.binds.filter((b) => b.ok).length;
   }
 
+  /** Sessions bound now: a link is bound by one process at a time, so more than one means two holders. */
+  get openBinds(): number {
+    return this.boundSessions.size;
+  }
+
   /** Listens again on the same port after {@link stop}. */
   restart(): Promise<void> {
     return this.listen(this.port);
@@ -85,6 +92,7 @@ export class FakeSmsc {
     this.held = [];
     for (const s of this.sessions) s.destroy();
     this.sessions.clear();
+    this.boundSessions.clear();
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
@@ -182,6 +190,7 @@ export class FakeSmsc {
     session.on('error', () => undefined);
     session.on('close', () => {
       this.sessions.delete(session);
+      this.boundSessions.delete(session);
       if (this.bound === session) this.bound = undefined;
     });
     const onBind = (pdu: PDU) => {
@@ -194,6 +203,7 @@ export class FakeSmsc {
       }
       bindNumber = this.boundCount;
       this.bound = session;
+      this.boundSessions.add(session);
       session.send(pdu.response({ system_id: 'FAKESMSC' }));
     };
     session.on('bind_transceiver', onBind);
