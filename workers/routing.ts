@@ -32,7 +32,7 @@ import type postgres from 'postgres';
 import type { Db } from '../src/store/db.ts';
 import type { RuleCache } from '../src/store/rules.ts';
 import { conversations, type ConversationRow } from '../src/store/schema.ts';
-import { acknowledgeRoute, loadRouteSnapshot, type RouteSnapshot } from '../src/store/route-snapshot.ts';
+import { createRouteStore, type RouteSnapshot } from '../src/store/route-snapshot.ts';
 import type { Notifier } from '../src/realtime/notifier.ts';
 
 export interface RoutingDeps {
@@ -207,23 +207,75 @@ async function bounceBack(deps: RoutingDeps, c: ConversationRow, log: Logger): P
   log.info({ decision: 'bounce-back', cause, messageId }, 'text bounced back: it cannot be taken now');
 }
 
-/** The answer-target escalation of a waiting conversation and the inactivity check of an open one. */
-async function setConversationTimers(deps: RoutingDeps, c: ConversationRow, log: Logger): Promise<void> {
-  const set: Array<Promise<void>> = [];
+/** What setting a conversation's timers needs to know of it. */
+type TimerView = Pick<ConversationRow, 'id' | 'status' | 'escalatedAt' | 'queuedAt' | 'lastMessageAt' | 'queueId'>;
+
+/**
+ * How long this process trusts an inactivity check it set. Within it, later
+ * messages of the conversation set none: the check, when it fires, moves
+ * itself to the last message's time plus the timeout. Past it (or in another
+ * process) a message sets one again, which also replaces a check lost with
+ * Redis. Keyed by the conversation's queueing, so a reopened one gets its own.
+ */
+const INACTIVITY_REARM_MS = 60_000;
+const ARMED_MAX = 100_000;
+
+/** The inactivity checks this process set recently, oldest first. */
+export class ArmedChecks {
+  private readonly at = new Map<string, number>();
+
+  /** True if a check for this queueing was set within INACTIVITY_REARM_MS; otherwise records one as set now. */
+  seen(c: Pick<TimerView, 'id' | 'queuedAt'>, now = Date.now()): boolean {
+    const key = `${c.id}:${c.queuedAt.getTime()}`;
+    const at = this.at.get(key);
+    if (at !== undefined && now - at < INACTIVITY_REARM_MS) return true;
+    this.at.delete(key);
+    this.at.set(key, now);
+    if (this.at.size > ARMED_MAX) this.at.delete(this.at.keys().next().value as string);
+    return false;
+  }
+
+  forget(c: Pick<TimerView, 'id' | 'queuedAt'>): void {
+    this.at.delete(`${c.id}:${c.queuedAt.getTime()}`);
+  }
+}
+
+/**
+ * The answer-target escalation of a waiting conversation and the inactivity
+ * check of an open one. `queue`: the queue's timings when already read.
+ */
+async function setConversationTimers(
+  deps: RoutingDeps,
+  c: TimerView,
+  queue: RouteSnapshot['queue'],
+  armed: ArmedChecks,
+  log: Logger,
+): Promise<void> {
+  const set: Array<{ done: Promise<void>; failed?: () => void }> = [];
   if (c.status === 'queued' || c.status === 'offered') {
-    if (!c.escalatedAt || c.escalatedAt < c.queuedAt) set.push(scheduleEscalation(deps, { conversationId: c.id, queuedAt: c.queuedAt, queueId: c.queueId }));
+    if (!c.escalatedAt || c.escalatedAt < c.queuedAt) {
+      set.push({ done: scheduleEscalation(deps, { conversationId: c.id, queuedAt: c.queuedAt, queueId: c.queueId, answerTargetSeconds: queue?.answerTargetSeconds }) });
+    }
   }
-  if (c.status !== 'resolved' && c.status !== 'abandoned') {
-    set.push(scheduleInactivity(deps, { conversationId: c.id, lastMessageAt: c.lastMessageAt, queueId: c.queueId }));
+  if (c.status !== 'resolved' && c.status !== 'abandoned' && !armed.seen(c)) {
+    set.push({
+      done: scheduleInactivity(deps, { conversationId: c.id, lastMessageAt: c.lastMessageAt, queueId: c.queueId, inactivityMinutes: queue?.inactivityMinutes }),
+      failed: () => armed.forget(c),
+    });
   }
-  for (const err of await Promise.all(set.map((p) => enqueueAfterCommit(p)))) {
-    if (err) log.error({ err }, 'setting a conversation timer failed');
-  }
+  const errors = await Promise.all(set.map((t) => enqueueAfterCommit(t.done)));
+  errors.forEach((err, i) => {
+    if (!err) return;
+    set[i]!.failed?.();
+    log.error({ err }, 'setting a conversation timer failed');
+  });
 }
 
 /** Processes one routing-queue job (route or dispatch). */
 export function createRoutingProcessor(deps: RoutingDeps) {
   const dispatch = createDispatcher(deps);
+  const armed = new ArmedChecks();
+  const routes = createRouteStore(deps.sql);
   return async (job: Job<RouteJob | DispatchJob>): Promise<void> => {
     const log = deps.log.child({ component: 'routing', jobId: job.id });
     if (job.name === 'dispatch') {
@@ -232,7 +284,7 @@ export function createRoutingProcessor(deps: RoutingDeps) {
       return;
     }
     const data = routeJob.parse(job.data);
-    const snapshot = await loadRouteSnapshot(deps.sql, data.outboxId);
+    const snapshot = await routes.load(data.outboxId);
     if (!snapshot || snapshot.processed) return;
     const jobLog = log.child({ conversationId: data.conversationId, messageId: data.messageId });
     let conversation = snapshot.conversation;
@@ -244,7 +296,8 @@ export function createRoutingProcessor(deps: RoutingDeps) {
       else await deps.console.publishConversation(conversation.id);
     }
     const message = snapshot.message;
-    if (conversation.status === 'queued') {
+    const waiting = conversation.status === 'queued';
+    if (waiting) {
       const row = await getConversation(deps.db, conversation.id);
       if (row && !row.previousConversationId) await linkPrevious(deps, row, jobLog);
       await score(deps, { ...conversation, weight: row?.weight ?? 1 }, message?.body ?? '', jobLog);
@@ -252,12 +305,18 @@ export function createRoutingProcessor(deps: RoutingDeps) {
     if (message) {
       deps.notifier.toAgents({ agentIds: [conversation.agentId], conversationId: conversation.id, supervisors: true }, 'message:new', message);
     }
-    if (conversation.status === 'queued') await dispatch('new message', jobLog);
-    const current = await getConversation(deps.db, conversation.id);
-    if (current) {
-      if (current.status === 'queued' && message?.direction === 'inbound') await bounceBack(deps, current, jobLog);
-      await setConversationTimers(deps, current, jobLog);
+    if (waiting) {
+      // Scored and offered: read again for the bounce-back and the timers.
+      await dispatch('new message', jobLog);
+      const current = await getConversation(deps.db, conversation.id);
+      if (current) {
+        if (current.status === 'queued' && message?.direction === 'inbound') await bounceBack(deps, current, jobLog);
+        await setConversationTimers(deps, current, null, armed, jobLog);
+      }
+    } else {
+      // An assigned conversation, as the snapshot read it: a change since only moves a timer, which checks again when it fires.
+      await setConversationTimers(deps, conversation, snapshot.queue, armed, jobLog);
     }
-    await acknowledgeRoute(deps.sql, data.outboxId);
+    await routes.acknowledge(data.outboxId);
   };
 }

@@ -66,9 +66,18 @@ export function createWebchatAdapter(): ChannelAdapter {
         let conversationId: string | undefined;
         const onError = (err: unknown) => log.error({ err }, 'citizen socket handler failed');
         if (socket.data.address) void socket.join(rooms.citizen(socket.data.address));
+        // A session that is not an invited one never becomes one (a redeemed invitation is a new
+        // session), so its messages skip that lookup once it has been seen to be plain.
+        let plain = false;
+        const invitedOf = async (address: string) => {
+          if (plain) return undefined;
+          const conversation = await invited.invitedConversation(address);
+          if (!conversation) plain = true;
+          return conversation;
+        };
         // An invited session (text-from-911 follow-up) also hears the invited conversation.
         const joinInvited = async (address: string) => {
-          const conversation = await invited.invitedConversation(address);
+          const conversation = await invitedOf(address);
           if (conversation) await socket.join(invitedRoom(conversation.id));
           return conversation;
         };
@@ -87,6 +96,7 @@ export function createWebchatAdapter(): ChannelAdapter {
             // The contact is stored now, so the name survives a reload before the first message.
             await deps.db.insert(contacts).values({ channel: 'webchat', address, name: i.name || null }).onConflictDoNothing();
             socket.data.address = address;
+            plain = true;
             await socket.join(rooms.citizen(address));
             return { token };
           }, onError, SAVE_FAILED),
@@ -126,7 +136,7 @@ export function createWebchatAdapter(): ChannelAdapter {
             const address = session();
             const i = parse(sendInput, input);
             if (!limiter.take()) throw new AppError('rate_limited', 'too many messages; wait a moment', { status: 429 });
-            const joined = await invited.invitedConversation(address);
+            const joined = await invitedOf(address);
             if (joined) {
               if (!joined.open) throw new ConflictError('this conversation has ended; if you still need help, call or text 911', 'conversation_closed');
               conversationId = joined.id;
@@ -150,7 +160,7 @@ export function createWebchatAdapter(): ChannelAdapter {
         socket.on('messages:since', (input: unknown, ack: unknown) =>
           answer(ack, async () => {
             const i = parse(sinceInput, input);
-            const joined = await invited.invitedConversation(session());
+            const joined = await invitedOf(session());
             if (joined) return invited.since(joined.id, i.afterId);
             const id = await contactId(session());
             return id ? listCitizenMessages(deps.db, id, i.afterId) : [];
@@ -175,7 +185,7 @@ export function createWebchatAdapter(): ChannelAdapter {
           void answer(undefined, async () => {
             const i = parse(typingInput, input);
             const address = session();
-            conversationId ??= (await invited.invitedConversation(address))?.id ?? (await openConversationOf(address));
+            conversationId ??= (await invitedOf(address))?.id ?? (await openConversationOf(address));
             if (conversationId) deps.citizenTyping(conversationId, i.typing);
           }, onError, SAVE_FAILED),
         );

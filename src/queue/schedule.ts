@@ -18,17 +18,26 @@ export async function scheduleOfferTimeout(deps: ScheduleDeps, o: { conversation
   await deps.enqueue.timer({ kind: 'offer-timeout', conversationId: o.conversationId, agentId: o.agentId, version: o.version }, secondsToMs(q.offerTimeoutSeconds));
 }
 
-/** Escalation when still waiting at `queuedAt` + the queue's answer target. */
-export async function scheduleEscalation(deps: ScheduleDeps, o: { conversationId: string; queuedAt: Date; queueId: string | null }): Promise<void> {
-  const q = await getQueueSettings(deps.db, o.queueId);
-  const due = o.queuedAt.getTime() + secondsToMs(q.answerTargetSeconds);
+/** Escalation when still waiting at `queuedAt` + the queue's answer target (`answerTargetSeconds` when the caller has read it). */
+export async function scheduleEscalation(
+  deps: ScheduleDeps,
+  o: { conversationId: string; queuedAt: Date; queueId: string | null; answerTargetSeconds?: number },
+): Promise<void> {
+  const seconds = o.answerTargetSeconds ?? (await getQueueSettings(deps.db, o.queueId)).answerTargetSeconds;
+  const due = o.queuedAt.getTime() + secondsToMs(seconds);
   await deps.enqueue.timer({ kind: 'escalate', conversationId: o.conversationId, queuedAt: o.queuedAt.toISOString() }, due - Date.now());
 }
 
-/** The inactivity check of a conversation whose last message was at `lastMessageAt`. */
-export async function scheduleInactivity(deps: ScheduleDeps, o: { conversationId: string; lastMessageAt: Date; queueId: string | null }): Promise<void> {
-  const q = await getQueueSettings(deps.db, o.queueId);
-  const due = new Date(Math.max(o.lastMessageAt.getTime() + minutesToMs(q.inactivityMinutes), Date.now()));
+/**
+ * The inactivity check of a conversation whose last message was at
+ * `lastMessageAt`; `inactivityMinutes` when the caller has read its queue.
+ */
+export async function scheduleInactivity(
+  deps: ScheduleDeps,
+  o: { conversationId: string; lastMessageAt: Date; queueId: string | null; inactivityMinutes?: number },
+): Promise<void> {
+  const minutes = o.inactivityMinutes ?? (await getQueueSettings(deps.db, o.queueId)).inactivityMinutes;
+  const due = new Date(Math.max(o.lastMessageAt.getTime() + minutesToMs(minutes), Date.now()));
   await deps.enqueue.timer({ kind: 'inactivity', conversationId: o.conversationId, dueAt: due.toISOString() }, due.getTime() - Date.now());
 }
 

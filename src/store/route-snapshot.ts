@@ -1,7 +1,7 @@
 /**
  * The routing worker's hot path in two prepared statements: everything a
- * route job needs about its outbox row, conversation and message in one
- * round trip, and the acknowledgement. Raw postgres.js (prepared by name)
+ * route job needs about its outbox row, conversation, message and the
+ * conversation's queue timings in one round trip, and the acknowledgement. Raw postgres.js (prepared by name)
  * rather than drizzle's query builder, which cost most of a message's CPU.
  *
  * The client is shared with drizzle, which turns off date parsing: times are
@@ -12,6 +12,7 @@ import type { Channel, ConversationStatus, DeliveryStatus, Direction } from '../
 import type { MessageView } from '../realtime/events.ts';
 import { toAttachmentViews } from './conversations.ts';
 import type { Attachment } from './schema.ts';
+import { createBatcher } from './batch.ts';
 
 export interface RouteSnapshot {
   processed: boolean;
@@ -24,11 +25,17 @@ export interface RouteSnapshot {
     contactId: string;
     channel: Channel;
     openedAt: Date;
+    queuedAt: Date;
+    lastMessageAt: Date;
+    escalatedAt: Date | null;
   };
+  /** The timings of the conversation's queue (the default queue while it has none); null without queues. */
+  queue: { inactivityMinutes: number; answerTargetSeconds: number } | null;
   message: MessageView | null;
 }
 
 interface Row {
+  outbox_id: string;
   processed: boolean;
   c_id: string;
   c_status: ConversationStatus;
@@ -38,6 +45,11 @@ interface Row {
   c_contact_id: string;
   c_channel: Channel;
   c_opened_at: string;
+  c_queued_at: string;
+  c_last_message_at: string;
+  c_escalated_at: string | null;
+  q_inactivity_minutes: number | null;
+  q_answer_target_seconds: number | null;
   m_id: string | null;
   m_direction: Direction | null;
   m_body: string | null;
@@ -49,13 +61,15 @@ interface Row {
   author_name: string | null;
 }
 
-/** Loads a route job's outbox row, conversation and message; undefined if the outbox row is gone. */
-export async function loadRouteSnapshot(sql: postgres.Sql, outboxId: number): Promise<RouteSnapshot | undefined> {
-  const [r] = await sql<Row[]>`
-    select o.processed_at is not null as processed,
+/** Loads route jobs' outbox rows with their conversation and message, by outbox id. */
+async function loadRows(sql: postgres.Sql, outboxIds: number[]): Promise<Map<number, RouteSnapshot>> {
+  const rows = await sql<Row[]>`
+    select o.id as outbox_id, o.processed_at is not null as processed,
            c.id as c_id, c.status as c_status, c.agent_id as c_agent_id, c.queue_id as c_queue_id,
            c.priority as c_priority, c.contact_id as c_contact_id, c.channel as c_channel,
-           to_json(c.opened_at) #>> '{}' as c_opened_at,
+           to_json(c.opened_at) #>> '{}' as c_opened_at, to_json(c.queued_at) #>> '{}' as c_queued_at,
+           to_json(c.last_message_at) #>> '{}' as c_last_message_at, to_json(c.escalated_at) #>> '{}' as c_escalated_at,
+           q.inactivity_minutes as q_inactivity_minutes, q.answer_target_seconds as q_answer_target_seconds,
            m.id as m_id, m.direction as m_direction, m.body as m_body, m.attachments as m_attachments,
            m.delivery_status as m_delivery_status, m.delivery_error as m_delivery_error,
            m.client_message_id as m_client_message_id, to_json(m.created_at) #>> '{}' as m_created_at,
@@ -64,8 +78,17 @@ export async function loadRouteSnapshot(sql: postgres.Sql, outboxId: number): Pr
       join conversations c on c.id = o.conversation_id
       left join messages m on m.id = o.message_id
       left join agents a on a.id = m.author_agent_id
-     where o.id = ${outboxId}`;
-  if (!r) return undefined;
+      left join lateral (
+        select inactivity_minutes, answer_target_seconds from queues
+         where id = c.queue_id or is_default order by is_default asc limit 1) q on true
+     where o.id = any(${idArray(outboxIds)}::bigint[])`;
+  return new Map(rows.map((r) => [Number(r.outbox_id), toSnapshot(r)]));
+}
+
+/** A Postgres array literal of ids (numbers only, so nothing to escape). */
+const idArray = (ids: number[]) => `{${ids.map((id) => String(Math.trunc(id))).join(',')}}`;
+
+function toSnapshot(r: Row): RouteSnapshot {
   const attachments: Attachment[] = typeof r.m_attachments === 'string' ? (JSON.parse(r.m_attachments) as Attachment[]) : (r.m_attachments ?? []);
   return {
     processed: r.processed,
@@ -78,7 +101,14 @@ export async function loadRouteSnapshot(sql: postgres.Sql, outboxId: number): Pr
       contactId: r.c_contact_id,
       channel: r.c_channel,
       openedAt: new Date(r.c_opened_at),
+      queuedAt: new Date(r.c_queued_at),
+      lastMessageAt: new Date(r.c_last_message_at),
+      escalatedAt: r.c_escalated_at === null ? null : new Date(r.c_escalated_at),
     },
+    queue:
+      r.q_inactivity_minutes === null || r.q_answer_target_seconds === null
+        ? null
+        : { inactivityMinutes: Number(r.q_inactivity_minutes), answerTargetSeconds: r.q_answer_target_seconds },
     message:
       r.m_id === null
         ? null
@@ -97,7 +127,23 @@ export async function loadRouteSnapshot(sql: postgres.Sql, outboxId: number): Pr
   };
 }
 
-/** Marks a route job's outbox row done. */
-export async function acknowledgeRoute(sql: postgres.Sql, outboxId: number): Promise<void> {
-  await sql`update outbox set processed_at = now() where id = ${outboxId} and processed_at is null`;
+export interface RouteStore {
+  /** A route job's outbox row, conversation and message; undefined if the outbox row is gone. */
+  load(outboxId: number): Promise<RouteSnapshot | undefined>;
+  /** Marks a route job's outbox row done. */
+  acknowledge(outboxId: number): Promise<void>;
+}
+
+export function createRouteStore(sql: postgres.Sql): RouteStore {
+  const snapshots = createBatcher((ids: number[]) => loadRows(sql, ids));
+  const acks = createBatcher(async (ids: number[]) => {
+    await sql`update outbox set processed_at = now() where id = any(${idArray(ids)}::bigint[]) and processed_at is null`;
+    return new Map<number, true>();
+  });
+  return {
+    load: (outboxId) => snapshots.load(outboxId),
+    acknowledge: async (outboxId) => {
+      await acks.load(outboxId);
+    },
+  };
 }
