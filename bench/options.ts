@@ -31,7 +31,7 @@ export interface BenchOptions {
   saturationSeconds: number;
   /** Saturation runs (web chat, baseline): messages in flight. */
   inFlight: number;
-  /** SMPP: submit_sm outstanding at most (the saturation run's in-flight). */
+  /** SMPP: submit_sm outstanding (unanswered) at most. */
   smppWindow: number;
   /** The servers' worker concurrency (Lifeline's WORKER_CONCURRENCY, the baseline Worker's). */
   workerConcurrency: number;
@@ -84,8 +84,8 @@ const USAGE = `usage: npm run bench -- [flags]        (every flag also reads the
   --warmup N        * closed-loop warm-up messages per path, 0 skips           1000  BENCH_WARMUP
   --messages N      * saturation runs: messages per path, 0 skips             30000  BENCH_MESSAGES
   --sat-seconds N     saturation runs: time limit on sending                    40  BENCH_SAT_SECONDS
-  --inflight N        saturation runs (web chat, baseline): in flight          256  BENCH_INFLIGHT
-  --smpp-window N     SMPP: submit_sm outstanding (saturation in flight)        50  BENCH_SMPP_WINDOW
+  --inflight N        saturation runs: messages not yet at an agent            256  BENCH_INFLIGHT
+  --smpp-window N     SMPP: submit_sm unanswered at most                        50  BENCH_SMPP_WINDOW
   --citizens N        web chat citizen sockets (5 msg/s each)                  500  BENCH_CITIZENS
   --smpp-citizens N   SMPP senders with a conversation                         100  BENCH_SMPP_CITIZENS
   --agents N          agent sockets, capacity ${MAX_AGENT_CAPACITY} each       default enough + 1  BENCH_AGENTS

@@ -30,6 +30,7 @@ import { createNotifier, type Notifier } from './realtime/notifier.ts';
 import { longestIdlePolicy } from './routing/policy.ts';
 import { migrateStore, openStore, type Store } from './store/db.ts';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './store/embedded.ts';
+import { createInboundStore } from './store/inbound.ts';
 import { createRuleCache } from './store/rules.ts';
 import { ensureDefaults } from './store/setup.ts';
 import { recordEvent } from './store/conversations.ts';
@@ -141,9 +142,10 @@ export async function startGateway(config: Config, adapterList: ChannelAdapter[]
     invitationHours: config.chatInvitationHours,
   });
 
+  const ingestDeps = { inbound: createInboundStore(store.sql), enqueue, log, maxMessageChars: config.maxMessageChars };
   const receive = async (message: InboundMessage) => {
     metrics.received.inc({ channel: message.channel });
-    const result = await ingest({ sql: store.sql, enqueue, log, maxMessageChars: config.maxMessageChars }, message);
+    const result = await ingest(ingestDeps, message);
     (result.duplicate ? metrics.duplicates : metrics.stored).inc({ channel: message.channel });
     return result;
   };

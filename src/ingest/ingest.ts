@@ -5,15 +5,14 @@
  * transaction, then the routing job is enqueued. A failed enqueue loses
  * nothing: the sweeper re-enqueues unacknowledged outbox rows.
  */
-import type postgres from 'postgres';
 import type { InboundMessage, IngestResult } from '../channel.ts';
 import { ValidationError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { enqueueAfterCommit, type Enqueuer } from '../queue/enqueue.ts';
-import { storeInbound } from '../store/inbound.ts';
+import type { InboundStore } from '../store/inbound.ts';
 
 export interface IngestDeps {
-  sql: postgres.Sql;
+  inbound: InboundStore;
   enqueue: Enqueuer;
   log: Logger;
   maxMessageChars: number;
@@ -35,7 +34,7 @@ function validate(msg: InboundMessage, maxChars: number): void {
  */
 export async function ingest(deps: IngestDeps, msg: InboundMessage): Promise<IngestResult> {
   validate(msg, deps.maxMessageChars);
-  const stored = await storeInbound(deps.sql, msg);
+  const stored = await deps.inbound.store(msg);
   const result: IngestResult = {
     conversationId: stored.conversationId,
     messageId: stored.messageId,

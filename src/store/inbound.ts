@@ -1,7 +1,9 @@
 /**
- * The ingest write: one call of `lifeline_ingest` (migrations/0008), a
- * prepared statement doing dedupe, find-or-open and message + outbox inserts
- * in one round trip and one commit.
+ * The ingest write: `lifeline_ingest` (migrations/0009), a prepared statement
+ * doing dedupe, find-or-open and message + outbox inserts in one round trip.
+ * Messages arriving in the same turn of the event loop go together through
+ * `lifeline_ingest_batch` (migrations/0014): one round trip and one commit
+ * for the batch, each message in its own subtransaction.
  *
  * The postgres.js client is shared with drizzle, which takes over its date and
  * JSON serialisation: values go in as text with explicit casts.
@@ -9,6 +11,7 @@
 import { and, eq } from 'drizzle-orm';
 import type postgres from 'postgres';
 import type { InboundMessage, IngestResult } from '../channel.ts';
+import { createBatcher } from './batch.ts';
 import type { DbOrTx } from './db.ts';
 import { messages } from './schema.ts';
 
@@ -37,6 +40,10 @@ async function call(sql: postgres.Sql, msg: InboundMessage): Promise<StoredInbou
       ${msg.threadIds?.length ? JSON.stringify(msg.threadIds) : null}::jsonb)`;
   const row = rows[0];
   if (!row) throw new Error('lifeline_ingest returned no row');
+  return toStored(row);
+}
+
+function toStored(row: Row): StoredInbound {
   return {
     conversationId: row.conversation_id,
     messageId: Number(row.message_id),
@@ -55,6 +62,75 @@ export async function storeInbound(sql: postgres.Sql, msg: InboundMessage): Prom
     if (isUniqueViolation(err)) return call(sql, msg);
     throw err;
   }
+}
+
+export interface InboundStore {
+  /** Stores an inbound message exactly once; resolves after its commit. */
+  store(msg: InboundMessage): Promise<StoredInbound>;
+}
+
+interface BatchRow extends Row {
+  idx: number;
+  error_code: string | null;
+  error_message: string | null;
+}
+
+/** Largest batch: bounds one transaction's locks and the JSON sent. */
+const MAX_BATCH = 100;
+
+/** A message PostgreSQL's jsonb cannot carry (a NUL character) goes on its own, so it fails alone. */
+function batchable(msg: InboundMessage): boolean {
+  const texts = [msg.text, msg.from, msg.fromName, msg.channelMessageId, msg.clientMessageId, ...(msg.threadIds ?? [])];
+  if (texts.some((t) => t?.includes('\u0000'))) return false;
+  return !msg.attachments?.length || !JSON.stringify(msg.attachments).includes('\\u0000');
+}
+
+const senderKey = (m: InboundMessage) => `${m.channel}\u0000${m.from}`;
+
+/**
+ * Group commit of inbound messages. A batch that fails as a whole (the
+ * store unreachable, a value jsonb refuses) is retried message by message,
+ * so each caller gets its own answer; a message that failed inside a batch
+ * (a concurrent twin, a deadlock with another batch) is retried on its own.
+ */
+export function createInboundStore(sql: postgres.Sql): InboundStore {
+  const batches = createBatcher(async (msgs: InboundMessage[]) => {
+    // One order for every batch (by sender), so two batches lock contacts and conversations alike.
+    const ordered = [...msgs].sort((a, b) => (senderKey(a) < senderKey(b) ? -1 : senderKey(a) > senderKey(b) ? 1 : 0));
+    const payload = ordered.map((m) => ({
+      channel: m.channel,
+      link: m.channelLinkId,
+      from: m.from,
+      name: m.fromName ?? null,
+      id: m.channelMessageId,
+      body: m.text,
+      attachments: m.attachments ?? [],
+      location: m.location ?? null,
+      receivedAt: m.receivedAt.toISOString(),
+      clientId: m.clientMessageId ?? null,
+      threadIds: m.threadIds?.length ? m.threadIds : null,
+    }));
+    let rows: BatchRow[];
+    try {
+      rows = await sql<BatchRow[]>`select * from lifeline_ingest_batch(${JSON.stringify(payload)}::jsonb)`;
+    } catch {
+      return new Map(ordered.map((m) => [m, { retry: true } as const]));
+    }
+    const results = new Map<InboundMessage, StoredInbound | { retry: true }>();
+    for (const row of rows) {
+      const msg = ordered[row.idx];
+      if (!msg) continue;
+      results.set(msg, row.error_code !== null ? { retry: true } : toStored(row));
+    }
+    return results;
+  }, MAX_BATCH);
+  return {
+    async store(msg) {
+      if (!batchable(msg)) return storeInbound(sql, msg);
+      const result = await batches.load(msg);
+      return result === undefined || 'retry' in result ? storeInbound(sql, msg) : result;
+    },
+  };
 }
 
 /** Whether an inbound message with this channel id is stored on the link already (a channel's retry or repeated webhook). */

@@ -8,6 +8,7 @@ import type { InboundMessage } from '../../src/channel.ts';
 import { ingest } from '../../src/ingest/ingest.ts';
 import { createLogger } from '../../src/log.ts';
 import type { Enqueuer } from '../../src/queue/enqueue.ts';
+import { createInboundStore } from '../../src/store/inbound.ts';
 import type { ConversationView } from '../../src/realtime/events.ts';
 import { connectAgent, createAgents, request, startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { waitFor } from '../support/wait.ts';
@@ -82,7 +83,7 @@ describe('ingest', () => {
     };
     const offers: ConversationView[] = [];
     socket.on('conversation:offered', (c) => offers.push(c));
-    const result = await ingest({ sql: gw.store.sql, enqueue: crashed, log: createLogger('silent'), maxMessageChars: 5000 }, message({ text: 'I am hiding, please send help' }));
+    const result = await ingest({ inbound: createInboundStore(gw.store.sql), enqueue: crashed, log: createLogger('silent'), maxMessageChars: 5000 }, message({ text: 'I am hiding, please send help' }));
     const [pending] = await gw.store.sql`select processed_at from outbox where message_id = ${result.messageId}`;
     expect(pending!.processed_at).toBeNull();
 
@@ -94,5 +95,32 @@ describe('ingest', () => {
     });
     expect(done.enqueue_count).toBeGreaterThanOrEqual(1);
     socket.disconnect();
+  });
+
+  it('stores messages arriving together in one batch, each once, and a refused one fails alone', async () => {
+    const senders = Array.from({ length: 20 }, () => `citizen-${randomUUID()}`);
+    const batch = senders.flatMap((from, i) => [message({ from, text: `first ${i}` }), message({ from, text: `second ${i}` })]);
+    const unknownLink = message({ channelLinkId: randomUUID(), text: 'on a link that does not exist' });
+    const nul = message({ text: 'a NUL \u0000 PostgreSQL refuses' });
+    const twin = batch[3]!;
+    const settled = await Promise.allSettled([...batch, unknownLink, nul, { ...twin }].map((m) => gw.receive(m)));
+    const ok = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    expect(settled.filter((s) => s.status === 'rejected')).toHaveLength(2);
+    expect(settled[batch.length]!.status).toBe('rejected');
+    expect(settled[batch.length + 1]!.status).toBe('rejected');
+    // The twin of a message in the same batch is that message, marked a duplicate.
+    const last = settled[settled.length - 1]!;
+    expect(last.status === 'fulfilled' && last.value).toMatchObject({ messageId: ok[3]!.messageId, duplicate: true });
+    expect(ok.slice(0, batch.length).every((r) => !r.duplicate)).toBe(true);
+    const rows = await gw.store.sql<Array<{ body: string; conversation_id: string; from: string }>>`
+      select m.body, m.conversation_id, ct.address as from from messages m
+        join conversations c on c.id = m.conversation_id join contacts ct on ct.id = c.contact_id
+       where m.channel_message_id = any(${batch.map((m) => m.channelMessageId)})`;
+    expect(rows.map((r) => r.body).sort()).toEqual(batch.map((m) => m.text).sort());
+    // One conversation per sender, holding both of its messages.
+    const bySender = new Map<string, Set<string>>();
+    for (const r of rows) bySender.set(r.from, (bySender.get(r.from) ?? new Set()).add(r.conversation_id));
+    expect([...bySender.values()].every((c) => c.size === 1)).toBe(true);
+    expect(bySender.size).toBe(senders.length);
   });
 });
