@@ -63,25 +63,7 @@ interface Row {
 
 /** Loads route jobs' outbox rows with their conversation and message, by outbox id. */
 async function loadRows(sql: postgres.Sql, outboxIds: number[]): Promise<Map<number, RouteSnapshot>> {
-  const rows = await sql<Row[]>`
-    select o.id as outbox_id, o.processed_at is not null as processed,
-           c.id as c_id, c.status as c_status, c.agent_id as c_agent_id, c.queue_id as c_queue_id,
-           c.priority as c_priority, c.contact_id as c_contact_id, c.channel as c_channel,
-           to_json(c.opened_at) #>> '{}' as c_opened_at, to_json(c.queued_at) #>> '{}' as c_queued_at,
-           to_json(c.last_message_at) #>> '{}' as c_last_message_at, to_json(c.escalated_at) #>> '{}' as c_escalated_at,
-           q.inactivity_minutes as q_inactivity_minutes, q.answer_target_seconds as q_answer_target_seconds,
-           m.id as m_id, m.direction as m_direction, m.body as m_body, m.attachments as m_attachments,
-           m.delivery_status as m_delivery_status, m.delivery_error as m_delivery_error,
-           m.client_message_id as m_client_message_id, to_json(m.created_at) #>> '{}' as m_created_at,
-           a.display_name as author_name
-      from outbox o
-      join conversations c on c.id = o.conversation_id
-      left join messages m on m.id = o.message_id
-      left join agents a on a.id = m.author_agent_id
-      left join lateral (
-        select inactivity_minutes, answer_target_seconds from queues
-         where id = c.queue_id or is_default order by is_default asc limit 1) q on true
-     where o.id = any(${idArray(outboxIds)}::bigint[])`;
+  const rows = await sql<Row[]>`select * from lifeline_route_snapshots(${idArray(outboxIds)}::bigint[])`;
   return new Map(rows.map((r) => [Number(r.outbox_id), toSnapshot(r)]));
 }
 
