@@ -41,7 +41,13 @@ RETURNS TABLE (outbox_id bigint, processed boolean,
                q_inactivity_minutes double precision, q_answer_target_seconds integer,
                m_id bigint, m_direction text, m_body text, m_attachments jsonb, m_delivery_status text, m_delivery_error text,
                m_client_message_id text, m_created_at text, author_name text)
-LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
+LANGUAGE plpgsql STABLE
+SET plan_cache_mode = force_generic_plan
+-- A handful of ids each time: index lookups, never a hash of the whole conversations table (which a
+-- generic plan would pick while the table is small, and keep as it grows).
+SET enable_hashjoin = off
+SET enable_mergejoin = off
+AS $$
 BEGIN
   RETURN QUERY
     SELECT o.id, o.processed_at IS NOT NULL,
