@@ -55,6 +55,9 @@ async function serve(): Promise<void> {
     res.json({ ok: true, rowId });
   });
   const server = http.createServer(app);
+  // The load generator keeps its connections open between runs: a server closing an idle one just as
+  // the client reuses it (Node's 5 s default) would refuse a message that never reached the baseline.
+  server.keepAliveTimeout = 10 * 60_000;
   const ioServer = new Server(server, { serveClient: false });
   ioServer.on('connection', (socket) => void socket.join(`agent:${String(socket.handshake.auth.agent)}`));
   const worker = new Worker<BaselineMessage>(

@@ -20,7 +20,8 @@ export function createBatcher<K, R>(run: (keys: K[]) => Promise<Map<K, R>>, max 
   let pending: Map<K, Waiter[]> | undefined;
 
   const flush = (batch: Map<K, Waiter[]>) => {
-    run([...batch.keys()]).then(
+    // Through a promise, so even a `run` that throws synchronously rejects its callers instead of the process.
+    Promise.resolve([...batch.keys()]).then(run).then(
       (results) => {
         for (const [key, waiters] of batch) for (const w of waiters) w.resolve(results.get(key));
       },

@@ -26,6 +26,10 @@ describe('createBatcher', () => {
     expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected']);
     fail = false;
     expect(await b.load('ccc')).toBe(3);
+    const throwing = createBatcher<string, number>(() => {
+      throw new Error('thrown before any promise');
+    });
+    await expect(throwing.load('x')).rejects.toThrow('thrown before any promise');
   });
 
   it('splits a turn with more keys than the limit into several runs', async () => {
