@@ -71,8 +71,6 @@ export interface InboundStore {
 
 interface BatchRow extends Row {
   idx: number;
-  error_code: string | null;
-  error_message: string | null;
 }
 
 /** Largest batch: bounds one transaction's locks and the JSON sent. */
@@ -88,10 +86,10 @@ function batchable(msg: InboundMessage): boolean {
 const senderKey = (m: InboundMessage) => `${m.channel}\u0000${m.from}`;
 
 /**
- * Group commit of inbound messages. A batch that fails as a whole (the
- * store unreachable, a value jsonb refuses) is retried message by message,
- * so each caller gets its own answer; a message that failed inside a batch
- * (a concurrent twin, a deadlock with another batch) is retried on its own.
+ * Group commit of inbound messages. A batch that fails (the store
+ * unreachable, a concurrent twin's unique violation, a deadlock with another
+ * batch, a value the store refuses) rolls back whole and is retried message
+ * by message, so each caller gets its own answer.
  */
 export function createInboundStore(sql: postgres.Sql): InboundStore {
   const batches = createBatcher(async (msgs: InboundMessage[]) => {
@@ -119,8 +117,7 @@ export function createInboundStore(sql: postgres.Sql): InboundStore {
     const results = new Map<InboundMessage, StoredInbound | { retry: true }>();
     for (const row of rows) {
       const msg = ordered[row.idx];
-      if (!msg) continue;
-      results.set(msg, row.error_code !== null ? { retry: true } : toStored(row));
+      if (msg) results.set(msg, toStored(row));
     }
     return results;
   }, MAX_BATCH);

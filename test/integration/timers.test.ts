@@ -178,7 +178,8 @@ describe('inactivity timer', () => {
       return row!.status === 'resolved' ? row : undefined;
     });
     expect(closed.resolution).toBe('timed_out');
-    expect(await eventCount(gw, conversationId, 'conversation.timed_out')).toBe(1);
+    // The audit event is written just after the resolution commits.
+    await waitFor('the timed_out event', async () => (await eventCount(gw, conversationId, 'conversation.timed_out')) === 1);
     const notice = await waitFor('the inactivity notice stored', async () => {
       const rows = await gw.store.sql`select body from messages where conversation_id = ${conversationId} and direction = 'system' and body like 'This conversation was closed%'`;
       return rows.length > 0 && rows;
