@@ -145,6 +145,10 @@ export async function runBurst(
     }
     log(`burst set-up: queues set to hold ${o.senders} waiting, ${RULES.length} keyword rules, fleet agents away, ${agentCount} burst agents connected (offline)`);
 
+    // The outbox rows of the burst are those after this mark (nothing else arrives meanwhile), so the
+    // progress poll reads them by primary key instead of searching every message's text: a slow poll
+    // would hold back PostgreSQL's clean-up of the very rows the gateway is updating.
+    const [mark] = await sql<Array<{ id: string }>>`select coalesce(max(id), 0)::text as id from outbox`;
     const sentAt = new Float64Array(o.texts);
     const ackAt = new Float64Array(o.texts).fill(Number.NaN);
     let refused = 0;
@@ -164,7 +168,7 @@ export async function runBurst(
     const routedCount = async () => {
       const [row] = await sql<Array<{ n: number }>>`
         select count(*)::int as n from outbox o join messages m on m.id = o.message_id
-        where o.kind = 'route' and o.processed_at is not null and m.direction = 'inbound' and m.body like ${`${tag}:%`}`;
+        where o.id > ${mark?.id ?? '0'}::bigint and o.kind = 'route' and o.processed_at is not null and m.direction = 'inbound'`;
       return row?.n ?? 0;
     };
     let routed = 0;
@@ -178,7 +182,7 @@ export async function runBurst(
         return n >= o.texts - refused || performance.now() - lastProgress > o.idleMs;
       },
       600_000,
-      50,
+      100,
     );
     const routedAt = performance.now();
     log(`  burst: ${o.texts} texts stored in ${((stored - t0) / 1000).toFixed(1)} s, routed (outbox acknowledged) in ${((routedAt - t0) / 1000).toFixed(1)} s`);
