@@ -1,9 +1,9 @@
 /**
- * The ingest write: `lifeline_ingest` (migrations/0009), a prepared statement
+ * The ingest write: `lifeline_ingest` (migrations/0014), a prepared statement
  * doing dedupe, find-or-open and message + outbox inserts in one round trip.
  * Messages arriving in the same turn of the event loop go together through
  * `lifeline_ingest_batch` (migrations/0014): one round trip and one commit
- * for the batch, each message in its own subtransaction.
+ * for the batch; if any of them fails, each is stored again on its own.
  *
  * The postgres.js client is shared with drizzle, which takes over its date and
  * JSON serialisation: values go in as text with explicit casts.
