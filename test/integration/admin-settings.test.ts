@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CitizenMessageView } from '../../src/realtime/events.ts';
 import { ADMIN_PASSWORD, api, connectCitizen, createAgents, login, request, startTestGateway, type TestGateway } from '../support/gateway.ts';
-import { nextEvent } from '../support/wait.ts';
+import { nextEvent, waitFor } from '../support/wait.ts';
 
 type Queue = Record<string, unknown> & { id: string; name: string; isDefault: boolean };
 type ErrorBody = { error: { code: string; field?: string; message: string } };
@@ -107,8 +107,12 @@ describe('admin settings', () => {
     const bounced = nextEvent<CitizenMessageView>(citizen, 'message:new', (m) => m.direction === 'system');
     const { conversationId } = await request<{ conversationId: string }>(citizen, 'message:send', { clientId: randomUUID(), text: 'is anyone there' });
     expect((await bounced).body).toBe('Closed for texts. Call 911.');
-    const [event] = await gw.store.sql`select data from events where conversation_id = ${conversationId} and type = 'bounce_back.sent'`;
-    expect((event!.data as { cause: string }).cause).toBe('closed');
+    // The audit event is written just after the bounce-back text, which may reach the citizen first.
+    const event = await waitFor('the bounce_back.sent event', async () => {
+      const [row] = await gw.store.sql`select data from events where conversation_id = ${conversationId} and type = 'bounce_back.sent'`;
+      return row;
+    });
+    expect((event.data as { cause: string }).cause).toBe('closed');
     await api(gw, 'PATCH', `/api/queues/${queue!.id}`, { token: admin, body: { openingHours: null } });
     citizen.disconnect();
   });

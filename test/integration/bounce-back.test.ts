@@ -68,8 +68,12 @@ describe('bounce-back', () => {
     const bounced = nextEvent<CitizenMessageView>(citizen, 'message:new', (m) => m.direction === 'system', 5000);
     await request(citizen, 'message:send', { clientId: randomUUID(), text: 'hello?' });
     expect((await bounced).body).toBe('No text service now. Call 911.');
-    const [event] = await gw.store.sql`select data from events where conversation_id = ${conversationId} and type = 'bounce_back.sent'`;
-    expect((event!.data as { cause: string }).cause).toBe('closed');
+    // The audit event is written just after the text, which may reach the citizen first.
+    const event = await waitFor('the bounce_back.sent event', async () => {
+      const [row] = await gw.store.sql`select data from events where conversation_id = ${conversationId} and type = 'bounce_back.sent'`;
+      return row;
+    });
+    expect((event.data as { cause: string }).cause).toBe('closed');
     await setDefaultQueue(gw, { opening_hours: null });
 
     // Supervisors and agents still get it: an agent becoming available is offered it.
