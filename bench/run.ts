@@ -35,7 +35,7 @@ import postgres from 'postgres';
 import { ADMIN_PASSWORD, login } from '../test/support/gateway.ts';
 import { createTestDatabase } from '../test/support/db.ts';
 import { freePort } from '../test/support/kannel.ts';
-import { ensureServices, REDIS_URL } from '../test/support/services.ts';
+import { ADMIN_DATABASE_URL, ensureServices, REDIS_URL } from '../test/support/services.ts';
 import { connectBaseline } from './baseline.ts';
 import { burstProblems, formatBurst, runBurst, type BurstResult } from './burst.ts';
 import { citizenSender, onAgentMessages, setFleetPresence, setUpFleet } from './fleet.ts';
@@ -275,11 +275,25 @@ async function benchLifeline(o: BenchOptions, redis: Redis): Promise<SideResult>
   return { reports: target.reports, memory, burst };
 }
 
+/** The PostgreSQL settings that move the figures: autovacuum off leaves dead rows to Lifeline's own vacuum (VACUUM_DEAD_ROWS). */
+async function describePostgres(): Promise<string> {
+  const admin = postgres(ADMIN_DATABASE_URL, { max: 1, onnotice: () => undefined });
+  try {
+    const rows = await admin<{ name: string; setting: string }[]>`
+      select name, current_setting(name) as setting from pg_settings
+       where name in ('server_version', 'shared_buffers', 'synchronous_commit', 'fsync', 'autovacuum', 'autovacuum_naptime') order by name`;
+    return `PostgreSQL: ${rows.map((r) => `${r.name} ${r.setting}`).join(', ')}`;
+  } finally {
+    await admin.end();
+  }
+}
+
 async function main(): Promise<number> {
   const o = readOptions(process.argv.slice(2), process.env);
   await ensureServices();
   const started = performance.now();
   log(`node ${process.version}, ${os.cpus().length} cores, load average (1/5/15 min) ${loadAverage()} at start`);
+  log(await describePostgres());
   log(
     `load: scale ${o.scale}; per path ${o.warmupMessages} warm-up messages (16 in flight), paced ${o.rate} msg/s for ${o.seconds} s ` +
       `(stopped past ${o.maxBacklog} unseen or a ${o.maxWaitMs} ms wait), saturated ${o.saturationMessages} messages ` +

@@ -41,6 +41,8 @@ const envSchema = z
     OUTBOX_SWEEP_INTERVAL_MS: intFrom(100, 3600000).default(2000),
     /** How old an unprocessed outbox row must be before the sweeper re-enqueues it. */
     OUTBOX_STALE_MS: intFrom(100, 3600000).default(5000),
+    /** The worker role vacuums the outbox and conversations once either holds this many dead rows (0: never, autovacuum's job alone). */
+    VACUUM_DEAD_ROWS: intFrom(0, 100000000).default(10000),
     /** How long a process's lease on a link (an SMPP bind, a mailbox) lasts unrenewed. */
     LINK_LEASE_MS: intFrom(300, 600000).default(9000),
     /** With the 1 s exponential base, 10 attempts keep retrying for about 17 minutes (a link being down, an SMSC restarting). */
@@ -105,6 +107,7 @@ export interface Config {
   readonly jobLockMs: number;
   readonly outboxSweepIntervalMs: number;
   readonly outboxStaleMs: number;
+  readonly vacuumDeadRows: number;
   readonly linkLeaseMs: number;
   readonly outboundAttempts: number;
   readonly outboundBackoffMs: number;
@@ -174,6 +177,7 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
     jobLockMs: e.JOB_LOCK_MS,
     outboxSweepIntervalMs: e.OUTBOX_SWEEP_INTERVAL_MS,
     outboxStaleMs: e.OUTBOX_STALE_MS,
+    vacuumDeadRows: e.VACUUM_DEAD_ROWS,
     linkLeaseMs: e.LINK_LEASE_MS,
     outboundAttempts: e.OUTBOUND_ATTEMPTS,
     outboundBackoffMs: e.OUTBOUND_BACKOFF_MS,

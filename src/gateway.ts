@@ -18,6 +18,7 @@ import type { Channel } from './domain/types.ts';
 import { createApp, finishApp } from './http/app.ts';
 import { ingest } from './ingest/ingest.ts';
 import { startSweeper, type Sweeper } from './ingest/sweeper.ts';
+import { autovacuumEnabled } from './store/vacuum.ts';
 import type { Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
 import { startLinkSupervisor, type LinkSupervisor } from './links/supervisor.ts';
@@ -206,7 +207,20 @@ export async function startGateway(config: Config, adapterList: ChannelAdapter[]
         workerOptions,
       ),
     );
-    sweeper = startSweeper({ db, enqueue, log, intervalMs: config.outboxSweepIntervalMs, staleMs: config.outboxStaleMs });
+    sweeper = startSweeper({
+      db,
+      enqueue,
+      log,
+      intervalMs: config.outboxSweepIntervalMs,
+      staleMs: config.outboxStaleMs,
+      vacuumDeadRows: config.vacuumDeadRows,
+    });
+    if (!(await autovacuumEnabled(db))) {
+      log.warn(
+        { vacuumDeadRows: config.vacuumDeadRows },
+        "PostgreSQL's autovacuum is off: Lifeline vacuums the outbox and conversations itself (VACUUM_DEAD_ROWS), every other table keeps its dead rows",
+      );
+    }
     retention = startRetentionSweeper({
       db,
       log,

@@ -1,13 +1,15 @@
 /**
  * Re-enqueues outbox rows no worker acknowledged (a crash between commit and
- * enqueue, a flushed Redis), and nudges the dispatcher so a waiting
- * conversation never depends on a single lost trigger.
+ * enqueue, a flushed Redis), nudges the dispatcher so a waiting
+ * conversation never depends on a single lost trigger, and vacuums the
+ * tables every message churns (src/store/vacuum.ts).
  */
 import type { Logger } from '../log.ts';
 import type { Enqueuer } from '../queue/enqueue.ts';
 import type { Db } from '../store/db.ts';
 import { claimStaleOutbox, pruneOutbox } from '../store/outbox.ts';
 import { countWaiting } from '../store/assignments.ts';
+import { vacuumDeadRows } from '../store/vacuum.ts';
 
 export interface SweeperDeps {
   db: Db;
@@ -15,6 +17,8 @@ export interface SweeperDeps {
   log: Logger;
   intervalMs: number;
   staleMs: number;
+  /** Dead rows in a churning table that make a pass vacuum it; 0: never. */
+  vacuumDeadRows: number;
 }
 
 export interface Sweeper {
@@ -43,6 +47,13 @@ export function startSweeper(deps: SweeperDeps): Sweeper {
     if (rows.length > 0) log.warn({ count: rows.length, ids: rows.map((r) => r.id) }, 're-enqueued unacknowledged outbox rows');
     if ((await countWaiting(deps.db)) > 0) await deps.enqueue.dispatch({ reason: 'sweep' });
     if (++passes % 1000 === 0) await pruneOutbox(deps.db);
+    if (deps.vacuumDeadRows > 0) {
+      // Apart from the re-enqueueing above: a failed vacuum is logged, never holds back a revived job.
+      await vacuumDeadRows(deps.db, deps.vacuumDeadRows).then(
+        (tables) => tables.length > 0 && log.debug({ tables }, 'vacuumed'),
+        (err: unknown) => log.warn({ err }, 'vacuum failed'),
+      );
+    }
     return rows.length;
   }
 
