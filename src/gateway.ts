@@ -215,7 +215,8 @@ export async function startGateway(config: Config, adapterList: ChannelAdapter[]
       staleMs: config.outboxStaleMs,
       vacuumDeadRows: config.vacuumDeadRows,
     });
-    if (!(await autovacuumEnabled(db))) {
+    // PGlite (embedded mode) has no autovacuum by design; a PostgreSQL server without it is worth a warning.
+    if (config.mode === 'services' && !(await autovacuumEnabled(db))) {
       log.warn(
         { vacuumDeadRows: config.vacuumDeadRows },
         "PostgreSQL's autovacuum is off: Lifeline vacuums the outbox and conversations itself (VACUUM_DEAD_ROWS), every other table keeps its dead rows",

@@ -3,7 +3,13 @@
  * VACUUM_DEAD_ROWS dead rows, whether or not PostgreSQL's autovacuum runs.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/log.ts';
+import { migrateStore, openStore } from '../../src/store/db.ts';
+import { startEmbeddedDatabase } from '../../src/store/embedded.ts';
 import { vacuumDeadRows } from '../../src/store/vacuum.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { waitFor } from '../support/wait.ts';
@@ -65,4 +71,23 @@ describe('vacuuming the churning tables', () => {
     expect(after.vacuums).toBe(before.vacuums + 1);
     expect(after.dead).toBe(0);
   });
+});
+
+describe('vacuuming on the embedded PGlite', () => {
+  it('works there too (embedded mode runs the same sweeper; PGlite has no autovacuum process)', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'lifeline-vacuum-'));
+    const log = createLogger('silent');
+    const embedded = await startEmbeddedDatabase(path.join(dir, 'store'), { log, maxConnections: 2 });
+    const store = openStore({ url: embedded.url, max: 1, log });
+    try {
+      await migrateStore(store, { lock: false });
+      await store.sql`insert into outbox (kind, conversation_id) values ('route', ${randomUUID()})`;
+      await store.sql`update outbox set processed_at = now()`;
+      expect(await vacuumDeadRows(store.db, 0)).toEqual(['outbox', 'conversations']);
+    } finally {
+      await store.close();
+      await embedded.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
