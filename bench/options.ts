@@ -58,9 +58,7 @@ const FLAGS = {
   scale: { env: 'BENCH_SCALE', fallback: 1, min: 0.001, max: 10, scaled: false },
   rate: { env: 'BENCH_RATE', fallback: 1000, min: 1, max: 20_000, scaled: false },
   seconds: { env: 'BENCH_SECONDS', fallback: 20, min: 1, max: 600, scaled: true },
-  // 5,000: after 1,000 the first 1-2 s of the paced web chat run still ran 3-5x slower than the rest (two runs
-  // of two); after 5,000 no run showed it. Both sides get the same warm-up.
-  warmup: { env: 'BENCH_WARMUP', fallback: 5000, min: 0, max: 100_000, scaled: true },
+  warmup: { env: 'BENCH_WARMUP', fallback: 1000, min: 0, max: 100_000, scaled: true },
   citizens: { env: 'BENCH_CITIZENS', fallback: 500, min: 1, max: 5_000, scaled: false },
   'smpp-citizens': { env: 'BENCH_SMPP_CITIZENS', fallback: 100, min: 1, max: 5_000, scaled: false },
   agents: { env: 'BENCH_AGENTS', fallback: 0, min: 0, max: 200, scaled: false },
@@ -83,7 +81,7 @@ const USAGE = `usage: npm run bench -- [flags]        (every flag also reads the
   --scale F           multiply the counts and durations marked * by F (smoke: 0.05)   1  BENCH_SCALE
   --rate N            paced runs: offered load, messages/s                    1000  BENCH_RATE
   --seconds N       * paced runs: length                                        20  BENCH_SECONDS
-  --warmup N        * closed-loop warm-up messages per path, 0 skips           5000  BENCH_WARMUP
+  --warmup N        * closed-loop warm-up messages per path, 0 skips           1000  BENCH_WARMUP
   --messages N      * saturation runs: messages per path, 0 skips             30000  BENCH_MESSAGES
   --sat-seconds N     saturation runs: time limit on sending                    40  BENCH_SAT_SECONDS
   --inflight N        saturation runs: messages not yet at an agent            256  BENCH_INFLIGHT
