@@ -40,6 +40,8 @@ export interface BenchOptions {
   /** Burst: texts and distinct senders (0 texts skips it). */
   burstTexts: number;
   burstSenders: number;
+  /** Paced runs per path; the side by side compares the medians of their p50 and p99. */
+  pacedRounds: number;
   /** Paced run: stop offering once this many messages are unseen (the server fell behind). */
   maxBacklog: number;
   /** Paced run: stop offering once the oldest unseen message waited this long (ms). */
@@ -58,6 +60,7 @@ const FLAGS = {
   scale: { env: 'BENCH_SCALE', fallback: 1, min: 0.001, max: 10, scaled: false },
   rate: { env: 'BENCH_RATE', fallback: 1000, min: 1, max: 20_000, scaled: false },
   seconds: { env: 'BENCH_SECONDS', fallback: 20, min: 1, max: 600, scaled: true },
+  rounds: { env: 'BENCH_ROUNDS', fallback: 3, min: 1, max: 20, scaled: false },
   warmup: { env: 'BENCH_WARMUP', fallback: 1000, min: 0, max: 100_000, scaled: true },
   citizens: { env: 'BENCH_CITIZENS', fallback: 500, min: 1, max: 5_000, scaled: false },
   'smpp-citizens': { env: 'BENCH_SMPP_CITIZENS', fallback: 100, min: 1, max: 5_000, scaled: false },
@@ -81,6 +84,7 @@ const USAGE = `usage: npm run bench -- [flags]        (every flag also reads the
   --scale F           multiply the counts and durations marked * by F (smoke: 0.05)   1  BENCH_SCALE
   --rate N            paced runs: offered load, messages/s                    1000  BENCH_RATE
   --seconds N       * paced runs: length                                        20  BENCH_SECONDS
+  --rounds N          paced runs per path (compared by their median p99)         3  BENCH_ROUNDS
   --warmup N        * closed-loop warm-up messages per path, 0 skips           1000  BENCH_WARMUP
   --messages N      * saturation runs: messages per path, 0 skips             30000  BENCH_MESSAGES
   --sat-seconds N     saturation runs: time limit on sending                    40  BENCH_SAT_SECONDS
@@ -172,6 +176,7 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOption
     rssMessages: int('rss-messages'),
     burstTexts,
     burstSenders,
+    pacedRounds: int('rounds'),
     maxBacklog: int('max-backlog') || Math.max(100, Math.ceil(rate)),
     maxWaitMs: get('max-wait'),
     drainMs: get('drain'),

@@ -123,7 +123,10 @@ async function loadPath(target: Target, o: BenchOptions, path: string, sender: S
     await measure(target, () => runClosed(path, sender, newTracker(target, `${name}warm`, o.warmupMessages), 'warm-up, 16 in flight', 16, 60, target.limits));
   }
   const paced = Math.round(o.rate * o.seconds);
-  await measure(target, () => runPaced(path, sender, newTracker(target, `${name}paced`, paced), `paced ${o.rate}/s for ${o.seconds} s`, o.rate, o.seconds, target.limits));
+  for (let round = 1; round <= o.pacedRounds; round++) {
+    const label = `paced ${o.rate}/s for ${o.seconds} s${o.pacedRounds > 1 ? `, round ${round}` : ''}`;
+    await measure(target, () => runPaced(path, sender, newTracker(target, `${name}paced${round}`, paced), label, o.rate, o.seconds, target.limits));
+  }
   if (o.saturationMessages > 0) {
     await measure(target, () =>
       runClosed(path, sender, newTracker(target, `${name}sat`, o.saturationMessages), `saturated, ${inFlight} in flight${limit}`, inFlight, o.saturationSeconds, target.limits),
@@ -295,7 +298,7 @@ async function main(): Promise<number> {
   log(`node ${process.version}, ${os.cpus().length} cores, load average (1/5/15 min) ${loadAverage()} at start`);
   log(await describePostgres());
   log(
-    `load: scale ${o.scale}; per path ${o.warmupMessages} warm-up messages (16 in flight), paced ${o.rate} msg/s for ${o.seconds} s ` +
+    `load: scale ${o.scale}; per path ${o.warmupMessages} warm-up messages (16 in flight), ${o.pacedRounds} x paced ${o.rate} msg/s for ${o.seconds} s ` +
       `(stopped past ${o.maxBacklog} unseen or a ${o.maxWaitMs} ms wait), saturated ${o.saturationMessages} messages ` +
       `(${o.inFlight} in flight, SMPP also at most ${o.smppWindow} submit_sm unanswered; at most ${o.saturationSeconds} s); ` +
       `RSS across ${o.rssMessages} messages; burst ${o.burstTexts} texts from ${o.burstSenders} senders; ` +
@@ -323,7 +326,7 @@ async function main(): Promise<number> {
   log('');
   log(
     formatSideBySide(
-      { saturated: base.find((r) => r.offeredRate === null), paced: base.find((r) => r.offeredRate !== null) },
+      { saturated: base.find((r) => r.offeredRate === null), paced: base.filter((r) => r.offeredRate !== null) },
       measured(lifeline),
     ),
   );

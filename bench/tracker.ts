@@ -173,6 +173,26 @@ export class Tracker {
     return this.collect((seq) => (this.ackState[seq] === ACKED ? this.ackAt[seq]! - this.intended[seq]! : undefined));
   }
 
+  /**
+   * The run cut into windows of intended send time: for each, the latencies
+   * end to end and after the ack (agent socket minus ack: queue, worker,
+   * push), ascending, in ms. Shows whether a tail is spread out or comes
+   * from a few bad moments.
+   */
+  windows(windowMs: number): Array<{ endToEnd: Float64Array; afterAck: Float64Array }> {
+    const e2e: number[][] = [];
+    const after: number[][] = [];
+    const first = this.intended[0] ?? 0;
+    for (let seq = 0; seq < this.sent; seq++) {
+      if (this.receivedCount[seq] === 0) continue;
+      const w = Math.floor((this.intended[seq]! - first) / windowMs);
+      (e2e[w] ??= []).push(this.receivedAt[seq]! - this.intended[seq]!);
+      if (this.ackState[seq] === ACKED) (after[w] ??= []).push(this.receivedAt[seq]! - this.ackAt[seq]!);
+    }
+    const sorted = (xs: number[] | undefined) => Float64Array.from(xs ?? []).sort();
+    return Array.from({ length: e2e.length }, (_, w) => ({ endToEnd: sorted(e2e[w]), afterAck: sorted(after[w]) }));
+  }
+
   /** Worst lag between a message's intended and actual send, in ms (the pacer's own delay). */
   maxSendLag(): number {
     let worst = 0;
