@@ -148,6 +148,8 @@ export interface PrivateRedis {
   readonly url: string;
   /** FLUSHALL, then kill -9 and start again on the same port: everything Redis held is gone. */
   flushAndRestart(): Promise<void>;
+  /** Ids of the jobs waiting in the BullMQ queue `prefix:name` (waiting, prioritised or delayed; not yet handed to a worker). */
+  waitingJobIds(queueKey: string): Promise<string[]>;
   destroy(): Promise<void>;
 }
 
@@ -180,17 +182,29 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   };
   const removeHook = onExitKill(() => child?.kill('SIGKILL'));
   await start();
+  const withClient = async <T>(use: (client: Redis) => Promise<T>): Promise<T> => {
+    const client = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
+    try {
+      await client.connect();
+      return await use(client);
+    } finally {
+      client.disconnect();
+    }
+  };
   return {
     port,
     url,
+    waitingJobIds: (queueKey) =>
+      withClient(async (client) => {
+        const [waiting, prioritized, delayed] = await Promise.all([
+          client.lrange(`${queueKey}:wait`, 0, -1),
+          client.zrange(`${queueKey}:prioritized`, '0', '-1'),
+          client.zrange(`${queueKey}:delayed`, '0', '-1'),
+        ]);
+        return [...waiting, ...prioritized, ...delayed];
+      }),
     async flushAndRestart() {
-      const client = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
-      try {
-        await client.connect();
-        await client.flushall();
-      } finally {
-        client.disconnect();
-      }
+      await withClient((client) => client.flushall());
       await kill();
       await start();
     },
