@@ -7,7 +7,7 @@ import { eq } from 'drizzle-orm';
 import type { ChannelAdapter, SendResult } from '../src/channel.ts';
 import type { Channel } from '../src/domain/types.ts';
 import { AppError } from '../src/errors.ts';
-import type { Logger } from '../src/log.ts';
+import { lazyChild, type Logger } from '../src/log.ts';
 import type { Metrics } from '../src/metrics.ts';
 import { UnrecoverableError, type Job } from '../src/queue/backend.ts';
 import { deliverJob, type DeliverJob } from '../src/queue/catalog.ts';
@@ -66,7 +66,7 @@ async function persist(log: Logger, write: () => Promise<unknown>): Promise<void
 export function createOutboundProcessor(deps: OutboundDeps) {
   return async (job: Job<DeliverJob>): Promise<void> => {
     const data = deliverJob.parse(job.data);
-    const log = deps.log.child({ component: 'outbound', jobId: job.id, messageId: data.messageId });
+    const log = lazyChild(deps.log, { component: 'outbound', jobId: job.id, messageId: data.messageId });
     const [row] = await deps.db
       .select({ m: messages, channel: conversations.channel, linkChannel: channelLinks.channel, to: contacts.address, authorName: agents.displayName })
       .from(messages)

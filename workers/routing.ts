@@ -7,7 +7,7 @@ import { and, desc, eq, lt, ne, sql } from 'drizzle-orm';
 import type { Job } from '../src/queue/backend.ts';
 import { dispatchJob, routeJob, type DispatchJob, type RouteJob } from '../src/queue/catalog.ts';
 import type { ConsoleService } from '../src/console/service.ts';
-import type { Logger } from '../src/log.ts';
+import { lazyChild, type Logger } from '../src/log.ts';
 import { scorePriority } from '../src/routing/priority.ts';
 import type { AssignmentPolicy } from '../src/routing/policy.ts';
 import { dispatchOnce, OptimisticConflict, reopenConversation, type ConsoleProbe } from '../src/store/assignments.ts';
@@ -277,7 +277,7 @@ export function createRoutingProcessor(deps: RoutingDeps) {
   const armed = new ArmedChecks();
   const routes = createRouteStore(deps.sql);
   return async (job: Job<RouteJob | DispatchJob>): Promise<void> => {
-    const log = deps.log.child({ component: 'routing', jobId: job.id });
+    const log = lazyChild(deps.log, { component: 'routing', jobId: job.id });
     if (job.name === 'dispatch') {
       const data = dispatchJob.parse(job.data);
       await dispatch(data.reason, log);

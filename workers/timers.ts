@@ -10,7 +10,7 @@ import { timerJob, timerJobId, type TimerJob } from '../src/queue/catalog.ts';
 import { enqueueAfterCommit, type Enqueuer } from '../src/queue/enqueue.ts';
 import { scheduleCallbackWindow, scheduleInactivity } from '../src/queue/schedule.ts';
 import type { ConsoleService } from '../src/console/service.ts';
-import type { Logger } from '../src/log.ts';
+import { lazyChild, type Logger } from '../src/log.ts';
 import type { AlertMailer } from '../src/outbound/alert-mail.ts';
 import { emailEmergencyContacts } from '../src/outbound/emergency-mail.ts';
 import { sendSystemText } from '../src/outbound/system-text.ts';
@@ -180,7 +180,7 @@ export function createTimerProcessor(deps: TimerDeps) {
     const parsed = timerJob.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`malformed timer job ${job.id}`);
     const data = parsed.data;
-    const log = deps.log.child({ component: 'timers', jobId: job.id ?? timerJobId(data), conversationId: data.conversationId, timer: data.kind });
+    const log = lazyChild(deps.log, { component: 'timers', jobId: job.id ?? timerJobId(data), conversationId: data.conversationId, timer: data.kind });
     switch (data.kind) {
       case 'offer-timeout':
         return offerTimeout(deps, data, log);
