@@ -183,23 +183,24 @@ export async function startGateway(config: Config, adapterList: ChannelAdapter[]
   const workerOptions = { concurrency: config.workerConcurrency, lockMs: config.jobLockMs, log };
   const deliver = createOutboundProcessor({ db, enqueue, adapters, notifier, log, metrics });
   if (config.role !== 'api') {
+    // One processor (its batched reads, dispatcher and armed timers) behind every routing worker.
+    const route = createRoutingProcessor({
+      db,
+      sql: store.sql,
+      rules,
+      policy: longestIdlePolicy,
+      console: consoleService,
+      notifier,
+      log,
+      enqueue,
+      weights: config.channelWeights,
+      reachable: consoleProbe,
+    });
+    const routingConcurrency = Math.max(1, Math.ceil(config.workerConcurrency / config.routingWorkers));
+    for (let i = 0; i < config.routingWorkers; i++) {
+      workers.push(queues.worker(QUEUE_NAMES.routing, route, { ...workerOptions, concurrency: routingConcurrency }));
+    }
     workers.push(
-      queues.worker(
-        QUEUE_NAMES.routing,
-        createRoutingProcessor({
-          db,
-          sql: store.sql,
-          rules,
-          policy: longestIdlePolicy,
-          console: consoleService,
-          notifier,
-          log,
-          enqueue,
-          weights: config.channelWeights,
-          reachable: consoleProbe,
-        }),
-        workerOptions,
-      ),
       queues.worker(QUEUE_NAMES.outbound, deliver, workerOptions),
       queues.worker(
         QUEUE_NAMES.timers,

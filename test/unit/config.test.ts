@@ -7,6 +7,7 @@ describe('loadConfig', () => {
     expect(c.mode).toBe('embedded');
     expect(c.port).toBe(8080);
     expect(c.role).toBe('all');
+    expect(c.routingWorkers).toBe(4);
     expect(Object.isFrozen(c)).toBe(true);
   });
 
@@ -19,13 +20,13 @@ describe('loadConfig', () => {
   it('names every bad variable at once', () => {
     let error: ConfigError | undefined;
     try {
-      loadConfig({ DATABASE_URL: 'mysql://x', PORT: 'eighty', LOG_LEVEL: 'loud', ADMIN_PASSWORD: 'short' }, ['--role=boss']);
+      loadConfig({ DATABASE_URL: 'mysql://x', PORT: 'eighty', LOG_LEVEL: 'loud', ADMIN_PASSWORD: 'short', ROUTING_WORKERS: '0' }, ['--role=boss']);
     } catch (err) {
       error = err as ConfigError;
     }
     expect(error).toBeInstanceOf(ConfigError);
     const named = error!.problems.map((p) => p.split(':')[0]);
-    expect(named).toEqual(expect.arrayContaining(['DATABASE_URL', 'PORT', 'LOG_LEVEL', 'ADMIN_PASSWORD', '--role']));
+    expect(named).toEqual(expect.arrayContaining(['DATABASE_URL', 'PORT', 'LOG_LEVEL', 'ADMIN_PASSWORD', 'ROUTING_WORKERS', '--role']));
     expect(error!.message).toMatch(/PORT/);
   });
 
