@@ -42,6 +42,7 @@ const envSchema = z
      * at a time and starts none until its streak ends (up to its concurrency):
      * after a stall, one worker of 64 held the first job of a backlog for
      * 50-80 ms; several shorter streaks in parallel start it sooner.
+     * Services mode only: embedded mode's queue runs one worker on PGlite.
      */
     ROUTING_WORKERS: intFrom(1, 32).default(4),
     /** BullMQ lock and stall interval: a killed worker's jobs return after about twice this. */

@@ -196,8 +196,10 @@ export async function startGateway(config: Config, adapterList: ChannelAdapter[]
       weights: config.channelWeights,
       reachable: consoleProbe,
     });
-    const routingConcurrency = Math.max(1, Math.ceil(config.workerConcurrency / config.routingWorkers));
-    for (let i = 0; i < config.routingWorkers; i++) {
+    // Embedded mode's queue lives in PGlite, one connection for everything: more workers only wait on it.
+    const routingWorkers = queues.kind === 'redis' ? config.routingWorkers : 1;
+    const routingConcurrency = Math.max(1, Math.ceil(config.workerConcurrency / routingWorkers));
+    for (let i = 0; i < routingWorkers; i++) {
       workers.push(queues.worker(QUEUE_NAMES.routing, route, { ...workerOptions, concurrency: routingConcurrency }));
     }
     workers.push(
