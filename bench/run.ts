@@ -32,6 +32,7 @@ import os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
+import { loadConfig } from '../src/config.ts';
 import { ADMIN_PASSWORD, login } from '../test/support/gateway.ts';
 import { createTestDatabase } from '../test/support/db.ts';
 import { freePort } from '../test/support/kannel.ts';
@@ -220,6 +221,8 @@ async function benchLifeline(o: BenchOptions, redis: Redis): Promise<SideResult>
     LOG_LEVEL: o.logLevel,
     ADMIN_PASSWORD,
     WORKER_CONCURRENCY: String(o.workerConcurrency),
+    // The gateway's own default unless the caller set it: printed with the rest.
+    ROUTING_WORKERS: process.env.ROUTING_WORKERS ?? String(loadConfig({}).routingWorkers),
     OUTBOX_SWEEP_INTERVAL_MS: '2000',
     OUTBOX_STALE_MS: '5000',
   };
@@ -236,7 +239,7 @@ async function benchLifeline(o: BenchOptions, redis: Redis): Promise<SideResult>
   const target: Target = { server, sql, table: 'messages', redis, trackers: new Map(), limits: limits(o), reports: [], postgresCpu: await postgresCpu(sql) };
   const memory = [`started ${mb(server.rss())}`];
   log(
-    `lifeline: gateway pid ${server.pid} on ${server.url} (services mode; ${['LOG_LEVEL', 'WORKER_CONCURRENCY', 'OUTBOX_SWEEP_INTERVAL_MS', 'OUTBOX_STALE_MS'].map((k) => `${k}=${env[k as keyof typeof env]}`).join(' ')}), ` +
+    `lifeline: gateway pid ${server.pid} on ${server.url} (services mode; ${['LOG_LEVEL', 'WORKER_CONCURRENCY', 'ROUTING_WORKERS', 'OUTBOX_SWEEP_INTERVAL_MS', 'OUTBOX_STALE_MS'].map((k) => `${k}=${env[k as keyof typeof env]}`).join(' ')}), ` +
       `database ${database.name}, prefix ${prefix}; ready in ${seconds(t0)}${o.profileDir ? `; CPU profile into ${o.profileDir}` : ''}`,
   );
 
