@@ -35,4 +35,12 @@ describe('lazyChild', () => {
     expect(lazy.isLevelEnabled('debug')).toBe(false);
     expect(lazy.level).toBe('info');
   });
+
+  it('sets a level on itself, never on the logger it came from', () => {
+    const { log } = capture();
+    const lazy = lazyChild(log, { component: 'routing' });
+    lazy.level = 'debug';
+    expect(lazy.isLevelEnabled('debug')).toBe(true);
+    expect(log.level).toBe('info');
+  });
 });
