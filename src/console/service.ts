@@ -14,7 +14,8 @@ import type { AgentView, ConversationDetail, ConversationView, MessageView } fro
 import { listConversationEvents, listSharedConversationIds } from '../store/participants.ts';
 import type { Notifier } from '../realtime/notifier.ts';
 import { getAgent, toAgentView } from '../store/agents.ts';
-import { acceptOffer, requeueOffers, resolveConversation, setPresence, UnroutedMessages, type Accepted } from '../store/assignments.ts';
+import { acceptOffer, requeueOffers, resolveConversation, UnroutedMessages, type Accepted } from '../store/assignments.ts';
+import { setPresence } from '../store/presence.ts';
 import { sendSystemText } from '../outbound/system-text.ts';
 import { scheduleCallbackWindow } from '../queue/schedule.ts';
 import { getQueueSettings } from '../store/queue-settings.ts';

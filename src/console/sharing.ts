@@ -13,7 +13,7 @@ import { enqueueAfterCommit } from '../queue/enqueue.ts';
 import type { ConversationView, DirectoryView, MessageView, ParticipantView, TransferTarget } from '../realtime/events.ts';
 import { getAgent, listAgents } from '../store/agents.ts';
 import { scheduleEscalation, scheduleOfferTimeout } from '../queue/schedule.ts';
-import { restorePresenceAfterCall } from '../store/assignments.ts';
+import { restorePresenceAfterCall } from '../store/presence.ts';
 import { AgentUnavailable, takeOverConversation, transferConversation } from '../store/transfers.ts';
 import { getConversation, getConversationView } from '../store/conversations.ts';
 import {
